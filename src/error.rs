@@ -1,0 +1,76 @@
+//! The library's one error type.
+//!
+//! Every variant names what went wrong and where (file, key, parameter), so that a command can
+//! report it without a backtrace. The CLI wraps these in `anyhow` with more context.
+
+use std::path::PathBuf;
+
+/// Errors raised by the library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file's bytes do not have the expected format.
+    #[error("bad format in {path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A parameter is out of its allowed range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParam {
+        /// Parameter name as the user wrote it.
+        name: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+    /// Arrays whose shapes do not fit together.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// An experiment specification is invalid.
+    #[error("bad spec {file}, key `{key}`: {reason}")]
+    Spec {
+        /// The spec file.
+        file: PathBuf,
+        /// The offending key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A numeric procedure diverged.
+    #[error("diverged at step {step}: {reason}")]
+    Diverged {
+        /// Step (iteration) at which it was detected.
+        step: usize,
+        /// What diverged.
+        reason: String,
+    },
+    /// A data set is not on disk.
+    #[error("missing data set `{name}`: {hint}")]
+    MissingData {
+        /// Data set name.
+        name: String,
+        /// How to get it.
+        hint: String,
+    },
+}
+
+/// Result with the library's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParam`].
+    pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidParam { name: name.into(), reason: reason.into() }
+    }
+}

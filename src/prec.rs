@@ -1,0 +1,39 @@
+//! Named tolerances and step sizes, each with the reason for its value.
+//!
+//! Tests and checks take their tolerances from here (DESIGN habit 3), so a loosened tolerance is a
+//! visible, reviewed change.
+
+/// Agreement of two exact f64 evaluations of the same quantity by different formulas (a closed
+/// form against a direct sum or enumeration). Both involve O(10²) operations on O(1) numbers, so
+/// rounding stays below ~10² ulp ≈ 2e-14; 1e-12 leaves a margin of 50×.
+pub const EXACT: f64 = 1e-12;
+
+/// Central finite-difference step. The truncation error is O(h²·f''') and the rounding error
+/// O(ε_mach/h); their sum is smallest near h ≈ ε_mach^{1/3} ≈ 6e-6.
+pub const FD_STEP: f64 = 1e-6;
+
+/// Agreement between an analytic derivative and a central finite difference with [`FD_STEP`]
+/// on piecewise-linear or smooth functions of O(1) scale: rounding contributes ~ε_mach/h ≈ 2e-10
+/// per evaluation, summed over O(10) terms; 1e-7 leaves ample room while still catching any
+/// wrong factor or sign.
+pub const FD_TOL: f64 = 1e-7;
+
+/// Relative slack allowed to a numerical optimiser that claims nothing beats a closed-form maximum:
+/// the optimiser's best value may exceed the closed form by at most this relative amount (the
+/// objective is evaluated in f64, so rounding alone gives ~1e-15).
+pub const OPT_EXCEED: f64 = 1e-9;
+
+/// How close the best of many optimiser starts must come to a known maximum, relative to it. The
+/// projected subgradient ascent of `theory::max_margin::best_neuron` (geometric step decay to
+/// 1e-7) measured a worst shortfall of 1e-7 on the Theorem 1 problems; 1e-5 leaves 100×. The bound
+/// shows the optimiser can reach the maximum, which is what makes "nothing beats it" meaningful.
+pub const OPT_REACH: f64 = 1e-5;
+
+/// Significance level of the statistical tests on samplers (chi-square, Kolmogorov–Smirnov,
+/// binomial). A correct sampler fails such a test with this probability per fixed seed; the seeds
+/// are fixed, so the outcome is deterministic.
+pub const STAT_ALPHA: f64 = 1e-3;
+
+/// Smallest deviation reported as a genuine disagreement with a paper's formula: well above
+/// [`EXACT`] so that rounding never makes an erratum, far below any effect of a wrong constant.
+pub const ERRATUM_MIN: f64 = 1e-9;

@@ -1,0 +1,10 @@
+//! Exact f64 mathematics of the seed papers. Nothing here imports burn or touches files.
+//!
+//! One paper result per file; each file names its equation and its proofs/ document.
+
+pub mod adversarial_margin;
+pub mod block_data;
+pub mod max_margin;
+pub mod mean_field;
+pub mod psi;
+pub mod scan;

@@ -4,6 +4,9 @@
 
 pub mod adversarial_margin;
 pub mod block_data;
+pub mod gini;
+pub mod ig;
+pub mod linear_adv;
 pub mod max_margin;
 pub mod mean_field;
 pub mod psi;

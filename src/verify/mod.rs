@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 pub mod seed000;
+pub mod seed001;
 pub mod stats;
 
 /// What the paper's statement is expected to be.
@@ -131,6 +132,7 @@ impl Check {
 pub fn registry() -> Vec<Check> {
     let mut v = Vec::new();
     v.extend(seed000::checks());
+    v.extend(seed001::checks());
     v
 }
 

@@ -12,25 +12,11 @@ use inputgrad::theory::block_data::BlockSpec;
 use inputgrad::theory::max_margin::{self as mm, PStar};
 use inputgrad::theory::mean_field::{Measure, Neuron};
 use inputgrad::theory::psi::{psi, psi_def, psi_increment_excess};
-use inputgrad::verify::{self, seed000, Verdict};
+use inputgrad::verify::{self, seed000};
 use nalgebra::DVector;
 use proptest::prelude::*;
 
-fn verdict(id: &str) -> Verdict {
-    let row = verify::find(id).unwrap_or_else(|| panic!("no check {id}")).evaluate();
-    assert_ne!(row.verdict, Verdict::Fails, "{id}: {} (statistic {:e} vs {:e})", row.detail, row.statistic, row.tolerance);
-    row.verdict
-}
-
-macro_rules! registered {
-    ($($(#[$doc:meta])* $name:ident => $id:literal, $want:ident;)*) => {$(
-        $(#[$doc])*
-        #[test]
-        fn $name() {
-            assert_eq!(verdict($id), Verdict::$want);
-        }
-    )*};
-}
+mod common;
 
 registered! {
     /// Checks 000 eq (5) closed form — proofs/psi.md

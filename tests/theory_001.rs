@@ -5,26 +5,12 @@ use inputgrad::prec;
 use inputgrad::rng::Seed;
 use inputgrad::theory::gini::{gini, gini_abs, lorenz_area, sparseness_improvement};
 use inputgrad::theory::ig::{self, Rule};
-use inputgrad::theory::linear_adv::{self as la, MarginLoss, StdLoss};
-use inputgrad::verify::{self, seed001, Verdict};
+use inputgrad::theory::linear_adv::{self as la, StdLoss};
+use inputgrad::verify::seed001;
 use nalgebra::DVector;
 use proptest::prelude::*;
 
-fn verdict(id: &str) -> Verdict {
-    let row = verify::find(id).unwrap_or_else(|| panic!("no check {id}")).evaluate();
-    assert_ne!(row.verdict, Verdict::Fails, "{id}: {} (statistic {:e} vs {:e})", row.detail, row.statistic, row.tolerance);
-    row.verdict
-}
-
-macro_rules! registered {
-    ($($(#[$doc:meta])* $name:ident => $id:literal, $want:ident;)*) => {$(
-        $(#[$doc])*
-        #[test]
-        fn $name() {
-            assert_eq!(verdict($id), Verdict::$want);
-        }
-    )*};
-}
+mod common;
 
 registered! {
     /// Checks 001 App. B.1, LOSS-CVX — proofs/linear_adv.md

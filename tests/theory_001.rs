@@ -146,3 +146,23 @@ fn gini_rejects_bad_input_by_name() {
     assert!((imp - 0.5).abs() < prec::EXACT);
     assert!(Rule::Left.nodes(0).is_err());
 }
+
+registered! {
+    /// Checks 001 App. E, FEAT-EXP for k ≥ 3 — proofs/multiclass_adv.md
+    thm_e1_feat_exp => "001.thmE1.feat_exp", Holds;
+    /// Checks 001 Thm E.1 part 1 (erratum) — proofs/multiclass_adv.md
+    thm_e1_part1 => "001.thmE1.part1", Erratum;
+}
+
+/// Checks 001 Thm E.1 part 1 — proofs/multiclass_adv.md: the counterexample's update is exactly
+/// ε·g'(0)/3, by hand: δ* = +ε for classes 1 and 3, −ε for class 2.
+#[test]
+fn thm_e1_counterexample_value() {
+    use inputgrad::theory::multiclass_adv as mc;
+    let (dist, w) = seed001::e1_counterexample([0.5, -0.25]);
+    for (g, gp0) in [(StdLoss::Logistic, 0.5), (StdLoss::Hinge, 1.0)] {
+        let upd = mc::expected_update(&g, &dist, &w, 0.1, 0, 0, prec::FD_STEP).unwrap();
+        assert!((upd - 0.1 * gp0 / 3.0).abs() < prec::FD_TOL, "{upd}");
+    }
+    assert!(dist.feat_exp_violation() <= prec::EXACT);
+}

@@ -9,5 +9,6 @@ pub mod ig;
 pub mod linear_adv;
 pub mod max_margin;
 pub mod mean_field;
+pub mod multiclass_adv;
 pub mod psi;
 pub mod scan;

@@ -1,7 +1,7 @@
 //! Checks of seed 001 (Chalasani et al. 2020): losses, Lemmas 2–3, FEAT-TRANS, Theorem 3.1,
 //! Integrated Gradients (Lemma 4.1, completeness, quadrature), Theorem 5.1, the Gini index.
 
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -13,6 +13,7 @@ use crate::rng::{Rng, Seed};
 use crate::theory::gini::{gini, lorenz_area};
 use crate::theory::ig::{self, Rule};
 use crate::theory::linear_adv::{self as la, MarginLoss, SplitDistribution, StdLoss};
+use crate::theory::multiclass_adv::{self as mc, MultiClassDist};
 
 /// Root seed of the seed-001 checks.
 pub const SEED: Seed = Seed(0x001D_5EED);
@@ -20,6 +21,7 @@ pub const SEED: Seed = Seed(0x001D_5EED);
 const LA: &str = "proofs/linear_adv.md";
 const IG: &str = "proofs/ig.md";
 const GINI: &str = "proofs/gini.md";
+const MC: &str = "proofs/multiclass_adv.md";
 
 /// The registered checks of seed 001.
 pub fn checks() -> Vec<Check> {
@@ -31,6 +33,8 @@ pub fn checks() -> Vec<Check> {
         Check { id: "001.thm31.eq11", claim: "Thm 3.1 (11): if w_S = 0 then the expected update of each w_i, i in S, is g'bar a_i", method: "exact enumeration; the update by central differences of the expected loss with delta* frozen (not eq 9)", proof: LA, expect: Expect::Holds, run: run_thm31_eq11 },
         Check { id: "001.thm31.eq12", claim: "Thm 3.1 (12): Delta_S^w <= g'bar (a_S^w - eps), with equality as w_S -> 0", method: "exact enumeration; Delta by central differences of the enumerated adversarial risk; scaling w_S by t = 1e-2, 1e-3, 1e-4", proof: LA, expect: Expect::Holds, run: run_thm31_eq12 },
         Check { id: "001.thm31.monte_carlo", claim: "Thm 3.1 (12) on a continuous (Gaussian class-conditional) distribution", method: "Monte Carlo, 2e5 draws; 99.9% normal confidence interval of Delta_S^w - g'bar(a_S^w - eps) must not lie above 0", proof: LA, expect: Expect::Holds, run: run_thm31_mc },
+        Check { id: "001.thmE1.feat_exp", claim: "FINDING: FEAT-EXP for all k >= 3 one-vs-all classifiers at once forces every feature's class means to 0 (so a_ij = 0) for generic priors", method: "smallest singular value of the k x k linear system E(x|y_i=1) + E(x|y_i=-1) = 0 in the class means, 2e3 random priors, k = 3..6", proof: MC, expect: Expect::Holds, run: run_e1_feat_exp },
+        Check { id: "001.thmE1.part1", claim: "ERRATUM: Thm E.1 part 1 (w_ij = 0 => mean update a_ij g'_i) fails when another classifier weights feature j; it holds when no classifier does", method: "exact enumeration (k = 3, worst delta of the summed loss by vertex enumeration), update by central differences with delta* frozen; hinge and logistic", proof: MC, expect: Expect::Erratum, run: run_e1_part1 },
         Check { id: "001.ig.quadrature", claim: "quadrature rules: Gauss-Legendre with m nodes exact to degree 2m-1; convergence orders left/right 1, midpoint/trapezoid 2", method: "monomials integrated exactly; log-log slope of the error on exp(2a) + sin(5a) over m = 16..512", proof: IG, expect: Expect::Holds, run: run_quadrature },
         Check { id: "001.lemma41.closed_form", claim: "Lemma 4.1, eq (15): IG of F = A(<w,x>) is [F(x) - F(u)] (x-u).w / <x-u,w>", method: "IG by 64-node Gauss-Legendre quadrature of the analytic gradient, A in {sigmoid, exp, tanh, softplus}", proof: IG, expect: Expect::Holds, run: run_lemma41 },
         Check { id: "001.ig.completeness", claim: "completeness: sum_i IG_i(x, u) = F(x) - F(u) for a non-linear model", method: "random tanh MLPs (d = 6, 16 hidden), 64-node Gauss-Legendre", proof: IG, expect: Expect::Holds, run: run_completeness },
@@ -514,4 +518,60 @@ fn run_gini_hr() -> Measured {
     fails.sort_unstable();
     fails.dedup();
     Measured::at_most(worst + fails.len() as f64, prec::EXACT, format!("scaling/cloning error {worst:.1e}; strict-inequality properties failing: {fails:?}"))
+}
+
+/// Singular values below this count as "singular" for the FEAT-EXP system (entries are O(1)).
+const SINGULAR: f64 = 1e-6;
+
+fn run_e1_feat_exp() -> Measured {
+    let mut rng = SEED.derive(13).rng();
+    let mut smallest = f64::INFINITY;
+    for _ in 0..2000 {
+        let k = 3 + rng.random_range(0..4);
+        let raw: Vec<f64> = (0..k).map(|_| rand_in(&mut rng, 0.05, 1.0)).collect();
+        let tot: f64 = raw.iter().sum();
+        let priors: Vec<f64> = raw.iter().map(|p| p / tot).collect();
+        let m = mc::feat_exp_matrix(&priors);
+        let sv = m.singular_values();
+        smallest = smallest.min(sv.min());
+    }
+    Measured::at_least(smallest, SINGULAR, format!("smallest singular value over 2000 random priors: {smallest:.3e} (full rank: only zero class means satisfy FEAT-EXP)"))
+}
+
+/// The counterexample of proofs/multiclass_adv.md: k = 3 uniform classes, d = 1, x = ±0.3 with
+/// probability ½ in every class (FEAT-EXP holds with a = 0, FEAT-INDEP trivially), classifier 0
+/// with w_00 = 0, the others with weights `others`.
+pub fn e1_counterexample(others: [f64; 2]) -> (MultiClassDist, DMatrix<f64>) {
+    let law = vec![(0.5, DVector::from_element(1, -0.3)), (0.5, DVector::from_element(1, 0.3))];
+    let dist = MultiClassDist { priors: vec![1.0 / 3.0; 3], cond: vec![law.clone(), law.clone(), law] };
+    let w = DMatrix::from_column_slice(3, 1, &[0.0, others[0], others[1]]);
+    (dist, w)
+}
+
+/// ε of the Theorem E.1 counterexample: small enough that every hinge stays active.
+const E1_EPS: f64 = 0.1;
+
+fn run_e1_part1() -> Measured {
+    let mut smallest_dev = f64::INFINITY;
+    let mut control: f64 = 0.0;
+    let mut detail = String::new();
+    for g in [StdLoss::Hinge, StdLoss::Logistic] {
+        let (dist, w) = e1_counterexample([0.5, -0.25]);
+        let viol = dist.feat_exp_violation();
+        let a = dist.strengths();
+        let upd = mc::expected_update(&g, &dist, &w, E1_EPS, 0, 0, prec::FD_STEP).expect("d = 1");
+        let gbar = mc::g_bar_prime(&g, &dist, &w, E1_EPS, 0).expect("d = 1");
+        let dev = (upd - a[(0, 0)] * gbar).abs();
+        if dev < smallest_dev {
+            smallest_dev = dev;
+            detail = format!("{}: update {upd:.6} vs a g' = {:.6} (FEAT-EXP violation {viol:.1e})", g.name(), a[(0, 0)] * gbar);
+        }
+        // Control: no classifier reads the feature, so delta*_j = 0 and part 1 holds.
+        let (dist0, w0) = e1_counterexample([0.0, 0.0]);
+        let upd0 = mc::expected_update(&g, &dist0, &w0, E1_EPS, 0, 0, prec::FD_STEP).expect("d = 1");
+        let gbar0 = mc::g_bar_prime(&g, &dist0, &w0, E1_EPS, 0).expect("d = 1");
+        control = control.max((upd0 - dist0.strengths()[(0, 0)] * gbar0).abs());
+    }
+    Measured::at_least(smallest_dev, 1e3 * prec::FD_TOL, format!("{detail}; with a zero column of W part 1 holds to {control:.1e}"))
+        .and(Measured::at_most(control, prec::FD_TOL, "part 1 holds when no classifier reads feature j"))
 }

@@ -247,14 +247,14 @@ const ORACLE_STEP0: f64 = 0.3;
 /// O(1e-7) of it, after a total path of ~iters·0.3/ln(3e6) radians, enough to reach any region.
 const ORACLE_STEP_END: f64 = 1e-7;
 
-/// Multistart projected (sub)gradient ascent with geometrically decaying steps of J_p(θ) = E_p[y w φ(⟨r, x⟩ + b)] over the unit
-/// sphere of (w, r, b): the "neuron oracle" of condition (6). Returns the best value found and its
-/// neuron. Independent of any closed form: it sees only J_p and its subgradient.
-pub fn best_neuron(p: &PointMeasure, dim: usize, opts: OracleOptions, rng: &mut Rng) -> (f64, Neuron) {
-    let n = dim + 2;
-    let mut best = (f64::NEG_INFINITY, Neuron::new(0.0, DVector::zeros(dim), 0.0));
+/// Projected (sub)gradient ascent of J_p(θ) = E_p[y w φ(⟨r, x⟩ + b)] on the unit sphere of
+/// (w, r, b) from one start `v0` (a flat vector, normalised here), with steps decaying
+/// geometrically from [`ORACLE_STEP0`] to [`ORACLE_STEP_END`]. Returns the best value seen and its
+/// neuron.
+pub fn ascend_neuron(p: &PointMeasure, v0: &DVector<f64>, iters: usize, nonpositive_bias: bool) -> (f64, Neuron) {
+    let n = v0.len();
     let project = |mut v: DVector<f64>| -> DVector<f64> {
-        if opts.nonpositive_bias && v[n - 1] > 0.0 {
+        if nonpositive_bias && v[n - 1] > 0.0 {
             v[n - 1] = 0.0;
         }
         let nv = v.norm();
@@ -264,29 +264,159 @@ pub fn best_neuron(p: &PointMeasure, dim: usize, opts: OracleOptions, rng: &mut 
             v
         }
     };
-    let decay = (ORACLE_STEP_END / ORACLE_STEP0).powf(1.0 / opts.iters.max(1) as f64);
-    for _ in 0..opts.starts {
-        let mut step = ORACLE_STEP0;
-        let mut v = project(DVector::from_fn(n, |_, _| StandardNormal.sample(rng)));
-        for _ in 0..opts.iters {
-            let th = Neuron::from_vec(&v);
-            let val = p.neuron_value(&th);
-            if val > best.0 {
-                best = (val, th.clone());
-            }
-            let g = p.neuron_grad(&th);
-            let tangent = &g - &v * g.dot(&v);
-            let gn = tangent.norm();
-            if gn == 0.0 {
-                break;
-            }
-            v = project(&v + tangent * (step / gn));
-            step *= decay;
-        }
+    let decay = (ORACLE_STEP_END / ORACLE_STEP0).powf(1.0 / iters.max(1) as f64);
+    let mut step = ORACLE_STEP0;
+    let mut v = project(v0.clone());
+    let mut best = (f64::NEG_INFINITY, Neuron::from_vec(&v));
+    for _ in 0..iters {
         let th = Neuron::from_vec(&v);
         let val = p.neuron_value(&th);
         if val > best.0 {
-            best = (val, th);
+            best = (val, th.clone());
+        }
+        let g = p.neuron_grad(&th);
+        let tangent = &g - &v * g.dot(&v);
+        let gn = tangent.norm();
+        if gn == 0.0 {
+            break;
+        }
+        v = project(&v + tangent * (step / gn));
+        step *= decay;
+    }
+    let th = Neuron::from_vec(&v);
+    let val = p.neuron_value(&th);
+    if val > best.0 {
+        best = (val, th);
+    }
+    best
+}
+
+/// Multistart projected (sub)gradient ascent (see [`ascend_neuron`]) from `opts.starts` random
+/// Gaussian directions: the "neuron oracle" of condition (6). Returns the best value found and its
+/// neuron. Independent of any closed form: it sees only J_p and its subgradient.
+pub fn best_neuron(p: &PointMeasure, dim: usize, opts: OracleOptions, rng: &mut Rng) -> (f64, Neuron) {
+    let mut best = (f64::NEG_INFINITY, Neuron::new(0.0, DVector::zeros(dim), 0.0));
+    for _ in 0..opts.starts {
+        let v0 = DVector::from_fn(dim + 2, |_, _| StandardNormal.sample(rng));
+        let cand = ascend_neuron(p, &v0, opts.iters, opts.nonpositive_bias);
+        if cand.0 > best.0 {
+            best = cand;
+        }
+    }
+    best
+}
+
+/// Pre-activations within this relative distance of zero count as "on a kink" when polishing.
+const POLISH_KINK: f64 = 1e-5;
+/// At most this many kink points are enumerated (2^k activity choices); beyond, only "all active"
+/// and "all inactive" are tried.
+const POLISH_MAX_KINKS: usize = 10;
+
+/// Non-negative least squares min_{λ ≥ 0} ‖A λ − b‖ (Lawson–Hanson active set).
+pub fn nnls(a: &nalgebra::DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
+    let q = a.ncols();
+    let tol = 1e-12 * (1.0 + a.amax() * b.amax());
+    let mut lambda = DVector::zeros(q);
+    let mut passive = vec![false; q];
+    for _outer in 0..3 * q + 10 {
+        let w = a.transpose() * (b - a * &lambda);
+        let cand = (0..q).filter(|j| !passive[*j]).max_by(|i, j| w[*i].total_cmp(&w[*j]));
+        let Some(t) = cand else { break };
+        if w[t] <= tol {
+            break;
+        }
+        passive[t] = true;
+        for _inner in 0..3 * q + 10 {
+            let idx: Vec<usize> = (0..q).filter(|j| passive[*j]).collect();
+            let ap = a.select_columns(&idx);
+            let sp = match ap.clone().svd(true, true).solve(b, 1e-14) {
+                Ok(s) => s,
+                Err(_) => return lambda,
+            };
+            if sp.iter().all(|v| *v > 0.0) {
+                for (k, j) in idx.iter().enumerate() {
+                    lambda[*j] = sp[k];
+                }
+                break;
+            }
+            let mut alpha = f64::INFINITY;
+            for (k, j) in idx.iter().enumerate() {
+                if sp[k] <= 0.0 {
+                    alpha = alpha.min(lambda[*j] / (lambda[*j] - sp[k]));
+                }
+            }
+            for (k, j) in idx.iter().enumerate() {
+                lambda[*j] += alpha * (sp[k] - lambda[*j]);
+                if lambda[*j] <= tol {
+                    lambda[*j] = 0.0;
+                    passive[*j] = false;
+                }
+            }
+        }
+    }
+    lambda
+}
+
+/// Exact local maximisation of J_p around a neuron found by ascent. Within the closure of one
+/// activation region (which points of p are active), J_p = w·⟨g_S, v⟩ over the polyhedral cone C_S
+/// of v = (r, b), whose maximum on the sphere is ½‖Π_{C_S}(±g_S)‖ with the projection computed by
+/// non-negative least squares (Moreau: Π_C(g) = g − Π_{C°}(g), C° generated by the constraint
+/// rows). Every region whose closure contains the input (each kink point active or not) is tried.
+/// Returns the best of the input and the candidates, each evaluated exactly — polishing can only
+/// propose, never mis-report.
+pub fn polish_neuron(p: &PointMeasure, th: &Neuron) -> (f64, Neuron) {
+    let mut best = (p.neuron_value(th), th.clone());
+    let n = th.r.len();
+    let aug = |x: &DVector<f64>| -> DVector<f64> { DVector::from_fn(n + 1, |i, _| if i < n { x[i] } else { 1.0 }) };
+    let v0 = DVector::from_fn(n + 1, |i, _| if i < n { th.r[i] } else { th.b });
+    let vn = v0.norm().max(f64::MIN_POSITIVE);
+    let pts: Vec<(f64, DVector<f64>)> = p.atoms.iter().map(|(m, x, y)| (m * y, aug(x))).collect();
+    let mut active = Vec::new();
+    let mut kinks = Vec::new();
+    for (i, (_, a)) in pts.iter().enumerate() {
+        let pre = a.dot(&v0);
+        if pre.abs() <= POLISH_KINK * vn * a.norm() {
+            kinks.push(i);
+        } else if pre > 0.0 {
+            active.push(i);
+        }
+    }
+    let subsets: Vec<u64> = if kinks.len() <= POLISH_MAX_KINKS { (0..1u64 << kinks.len()).collect() } else { vec![0, u64::MAX] };
+    for mask in subsets {
+        let mut on = vec![false; pts.len()];
+        for i in &active {
+            on[*i] = true;
+        }
+        for (k, i) in kinks.iter().enumerate() {
+            if mask >> k.min(63) & 1 == 1 {
+                on[*i] = true;
+            }
+        }
+        let mut g = DVector::zeros(n + 1);
+        let mut rows = Vec::with_capacity(pts.len());
+        for (i, (c, a)) in pts.iter().enumerate() {
+            if on[i] {
+                g += a * *c;
+                rows.push(-a.clone());
+            } else {
+                rows.push(a.clone());
+            }
+        }
+        let bt = nalgebra::DMatrix::from_columns(&rows);
+        for sgn in [1.0, -1.0] {
+            let target = &g * sgn;
+            let lam = nnls(&bt, &target);
+            let u = &target - &bt * lam;
+            let un = u.norm();
+            if un == 0.0 {
+                continue;
+            }
+            let v = &u / (un * 2f64.sqrt());
+            let cand = Neuron::new(sgn / 2f64.sqrt(), v.rows(0, n).into_owned(), v[n]);
+            let val = p.neuron_value(&cand);
+            if val > best.0 {
+                best = (val, cand);
+            }
         }
     }
     best

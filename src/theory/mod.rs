@@ -9,6 +9,7 @@ pub mod ig;
 pub mod linear_adv;
 pub mod max_margin;
 pub mod mean_field;
+pub mod mm_solver;
 pub mod multiclass_adv;
 pub mod psi;
 pub mod scan;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 pub mod seed000;
 pub mod seed001;
+pub mod solver;
 pub mod stats;
 
 /// What the paper's statement is expected to be.
@@ -133,6 +134,7 @@ pub fn registry() -> Vec<Check> {
     let mut v = Vec::new();
     v.extend(seed000::checks());
     v.extend(seed001::checks());
+    v.extend(solver::checks());
     v
 }
 

@@ -4,9 +4,11 @@
 
 pub mod adversarial_margin;
 pub mod block_data;
+pub mod density;
 pub mod gini;
 pub mod ig;
 pub mod linear_adv;
+pub mod manifold;
 pub mod max_margin;
 pub mod mean_field;
 pub mod mm_solver;

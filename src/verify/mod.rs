@@ -9,6 +9,8 @@ use serde::Serialize;
 
 pub mod seed000;
 pub mod seed001;
+pub mod seed003;
+pub mod seed004;
 pub mod solver;
 pub mod stats;
 
@@ -134,6 +136,8 @@ pub fn registry() -> Vec<Check> {
     let mut v = Vec::new();
     v.extend(seed000::checks());
     v.extend(seed001::checks());
+    v.extend(seed003::checks());
+    v.extend(seed004::checks());
     v.extend(solver::checks());
     v
 }

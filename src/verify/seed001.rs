@@ -317,13 +317,9 @@ fn run_quadrature() -> Measured {
         slope_err = slope_err.max((slope + order).abs());
     }
     Measured::at_most(worst_exact, prec::EXACT, format!("GL exactness error {worst_exact:.1e}; slopes {}", slopes.join(", ")))
-        .and(Measured::at_most(slope_err, ORDER_TOL, "convergence orders"))
+        .and(Measured::at_most(slope_err, prec::ORDER_TOL, "convergence orders"))
 }
 
-/// Allowed deviation of a fitted log-log convergence slope from the theoretical order: the
-/// leading error term dominates by m = 8 for this integrand, higher-order terms shift the slope by
-/// O(1/m).
-const ORDER_TOL: f64 = 0.05;
 
 /// Least-squares slope of y on x.
 pub fn fit_slope(pts: &[(f64, f64)]) -> f64 {

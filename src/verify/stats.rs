@@ -1,7 +1,7 @@
 //! Small statistical tests used by sampler checks: chi-square goodness of fit and the
 //! one-sample Kolmogorov–Smirnov test against a known continuous CDF.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF};
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
 
 /// p-value of Pearson's chi-square test that `counts` come from the distribution `probs`.
 pub fn chi_square_p(counts: &[u64], probs: &[f64]) -> f64 {
@@ -58,6 +58,36 @@ pub fn ks_p(d: f64, n: usize) -> f64 {
     p.clamp(0.0, 1.0)
 }
 
+/// Two-sided p-value of a standard normal statistic z: P(|Z| ≥ |z|).
+pub fn normal_two_sided_p(z: f64) -> f64 {
+    match Normal::new(0.0, 1.0) {
+        Ok(n) => 2.0 * n.sf(z.abs()),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Quantile t_{p}(df) of Student's t distribution (p in (0, 1), df > 0); NaN otherwise.
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    if !(p > 0.0 && p < 1.0) {
+        return f64::NAN;
+    }
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) => t.inverse_cdf(p),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Mean and standard error (sample standard deviation / √n) of `v`; NaN standard error for n < 2.
+pub fn mean_se(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +100,17 @@ mod tests {
         assert!(ks_p(ks_statistic(&u, |x| x), n) > 0.99);
         let sq: Vec<f64> = u.iter().map(|x| x * x).collect();
         assert!(ks_p(ks_statistic(&sq, |x| x), n) < 1e-10);
+    }
+
+    #[test]
+    fn normal_and_t_helpers() {
+        assert!((normal_two_sided_p(1.959963984540054) - 0.05).abs() < 1e-9);
+        // Reference values: t_{0.975}(1000) = 1.962339, t_{0.9995}(19) = 3.883406 (standard tables).
+        assert!((t_quantile(0.975, 1e3) - 1.962339).abs() < 1e-6);
+        assert!((t_quantile(0.9995, 19.0) - 3.883406).abs() < 1e-6);
+        assert!((t_quantile(0.975, 10.0) - 2.228138851986274).abs() < 1e-9);
+        let (m, se) = mean_se(&[1.0, 2.0, 3.0]);
+        assert!((m - 2.0).abs() < 1e-15 && (se - (1.0f64 / 3.0).sqrt()).abs() < 1e-15);
     }
 
     #[test]

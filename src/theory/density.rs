@@ -16,6 +16,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::theory::mean_field::sigmoid;
 
 // ------------------------------------------------------------------ scalars
 
@@ -128,7 +129,7 @@ impl Activation {
                 let t = z.tanh();
                 1.0 - t * t
             }
-            Activation::Softplus => logistic(z),
+            Activation::Softplus => sigmoid(z),
         }
     }
     /// φ''(z).
@@ -139,7 +140,7 @@ impl Activation {
                 -2.0 * t * (1.0 - t * t)
             }
             Activation::Softplus => {
-                let s = logistic(z);
+                let s = sigmoid(z);
                 s * (1.0 - s)
             }
         }
@@ -152,7 +153,7 @@ impl Activation {
                 (6.0 * t * t - 2.0) * (1.0 - t * t)
             }
             Activation::Softplus => {
-                let s = logistic(z);
+                let s = sigmoid(z);
                 s * (1.0 - s) * (1.0 - 2.0 * s)
             }
         }
@@ -160,16 +161,6 @@ impl Activation {
     /// φ on a dual number (chain rule with φ').
     pub fn dual(self, z: Dual) -> Dual {
         Dual { v: self.value(z.v), d: self.d1(z.v) * z.d }
-    }
-}
-
-/// The logistic function 1/(1 + e^{−z}), evaluated without overflow.
-pub fn logistic(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 

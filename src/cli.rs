@@ -2,11 +2,17 @@
 //! them and sets the exit status.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::data::block_mnist::{self, BlockMnistSpec, NullKind, Placement};
+use crate::data::store::{self, FileState, Status};
+use crate::data::{idx, Normalization, Split};
+use crate::plot::grid::{image_grid_png, GridStyle};
+use crate::rng::Seed;
 use crate::verify::{self, Verdict};
 
 /// inputgrad: executable theory and reproducible experiments on input-gradient attributions.
@@ -33,13 +39,186 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Data sets: check what is on disk, fetch, draw samples.
+    Data {
+        /// What to do.
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+/// `inputgrad data …` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// List every known data set as present / missing / incomplete / corrupt (md5), with where to
+    /// get it. Exit status 1 if a file is corrupt.
+    Check {
+        /// Data folder (default: $INPUTGRAD_DATA, else ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Download a data set from its official mirrors, verify md5, write atomically.
+    Fetch {
+        /// Data set name (`inputgrad data check` lists them).
+        name: String,
+        /// Data folder (default: $INPUTGRAD_DATA, else ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Base URL replacing the official mirrors: file REL is fetched from MIRROR/REL
+        /// (default: $INPUTGRAD_MIRROR, else the official mirrors).
+        #[arg(long)]
+        mirror: Option<String>,
+    },
+    /// Draw a grid of sample images (like seed 000 Fig 1a) into a PNG.
+    Show {
+        /// Which data set.
+        #[arg(value_enum)]
+        what: ShowWhat,
+        /// Output PNG.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of the block placements.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// MNIST digits used as classes, e.g. `0,1`, `2,4`, `3,7` (default: 0,1; all ten for
+        /// mnist-distractor).
+        #[arg(long, value_delimiter = ',')]
+        classes: Option<Vec<u8>>,
+        /// Number of images.
+        #[arg(long, default_value_t = 16)]
+        count: usize,
+        /// Images per row.
+        #[arg(long, default_value_t = 8)]
+        cols: usize,
+        /// MNIST split the digits come from.
+        #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+        split: SplitArg,
+        /// Data folder (default: $INPUTGRAD_DATA, else ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// Data sets `data show` can draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowWhat {
+    /// BlockMNIST: signal block on top or bottom at random (seed 000 §5).
+    Blockmnist,
+    /// BlockMNIST-Top: signal block always on top (seed 000 §5).
+    BlockmnistTop,
+    /// MNIST with a letter-A distractor above or below (seed 004 B.8).
+    MnistDistractor,
+}
+
+/// An MNIST split on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// 60 000 training images.
+    Train,
+    /// 10 000 test images.
+    Test,
 }
 
 /// Runs the parsed command. Returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Verify { filter, json, list } => verify_cmd(filter.as_deref(), json, list),
+        Command::Data { command } => match command {
+            DataCommand::Check { data_dir } => data_check(data_dir.as_deref()),
+            DataCommand::Fetch { name, data_dir, mirror } => data_fetch(&name, data_dir.as_deref(), mirror.as_deref()),
+            DataCommand::Show { what, out, seed, classes, count, cols, split, data_dir } => {
+                data_show(what, &out, seed, classes, count, cols, split, data_dir.as_deref())
+            }
+        },
     }
+}
+
+fn data_dir_origin(flag: Option<&Path>) -> &'static str {
+    if flag.is_some() {
+        "--data-dir"
+    } else if std::env::var_os(store::DATA_ENV).is_some_and(|v| !v.is_empty()) {
+        "$INPUTGRAD_DATA"
+    } else {
+        "default ./data"
+    }
+}
+
+fn data_check(flag: Option<&Path>) -> anyhow::Result<i32> {
+    let dir = store::resolve_data_dir(flag);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "data dir: {} ({})", dir.display(), data_dir_origin(flag))?;
+    let mut corrupt = 0;
+    for ds in store::registry() {
+        let c = store::check(ds, &dir);
+        writeln!(out, "{:<14} {:<11} {}", ds.name, c.status.as_str(), ds.title)?;
+        if c.status != Status::Present {
+            for f in &c.files {
+                let state = match &f.state {
+                    FileState::Ok => "ok".to_string(),
+                    FileState::Missing => "missing".to_string(),
+                    FileState::BadMd5 { got } => format!("CORRUPT: md5 {got} is not the official one"),
+                    FileState::BadSize { got } => format!("CORRUPT: size {got} is wrong"),
+                    FileState::Unreadable(e) => format!("CORRUPT: unreadable ({e})"),
+                };
+                writeln!(out, "    {:<48} {state}", f.rel)?;
+            }
+            if ds.downloads.is_empty() {
+                writeln!(out, "    get it: {}", ds.source)?;
+            } else {
+                writeln!(out, "    get it: inputgrad data fetch {}   (source: {})", ds.name, ds.source)?;
+            }
+        }
+        if c.status == Status::Corrupt {
+            corrupt += 1;
+        }
+    }
+    Ok(if corrupt > 0 { 1 } else { 0 })
+}
+
+fn data_fetch(name: &str, flag: Option<&Path>, mirror: Option<&str>) -> anyhow::Result<i32> {
+    let ds = store::find(name)?;
+    let dir = store::resolve_data_dir(flag);
+    let mirror = store::resolve_mirror(mirror);
+    println!("fetching {} into {} ({}) from {}", ds.name, dir.display(), data_dir_origin(flag), mirror.as_deref().unwrap_or("the official mirrors"));
+    store::fetch(ds, &dir, mirror.as_deref(), &mut |line| println!("  {line}")).with_context(|| format!("fetching `{name}`"))?;
+    let c = store::check(ds, &dir);
+    println!("{}: {}", ds.name, c.status.as_str());
+    Ok(if c.status == Status::Present { 0 } else { 1 })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn data_show(what: ShowWhat, out: &Path, seed: u64, classes: Option<Vec<u8>>, count: usize, cols: usize, split: SplitArg, flag: Option<&Path>) -> anyhow::Result<i32> {
+    if count == 0 {
+        bail!("--count must be >= 1");
+    }
+    let dir = store::resolve_data_dir(flag).join("mnist");
+    let split = match split {
+        SplitArg::Train => Split::Train,
+        SplitArg::Test => Split::Test,
+    };
+    let raw = idx::read_raw(&dir, split).with_context(|| format!("reading MNIST from {}", dir.display()))?;
+    let (placement, null) = match what {
+        ShowWhat::Blockmnist => (Placement::Random, NullKind::Patch),
+        ShowWhat::BlockmnistTop => (Placement::SignalTop, NullKind::Patch),
+        ShowWhat::MnistDistractor => (Placement::Random, NullKind::LetterA),
+    };
+    let digits = classes.unwrap_or_else(|| match what {
+        ShowWhat::MnistDistractor => block_mnist::classes::ALL.to_vec(),
+        _ => block_mnist::classes::ZERO_ONE.to_vec(),
+    });
+    let spec = BlockMnistSpec { digits, placement, null, seed: Seed(seed) };
+    let norm = Normalization::default();
+    let b = block_mnist::build(&raw, &spec, &norm)?;
+    let n = count.min(b.data.len());
+    let images: Vec<ndarray::Array2<f32>> = (0..n)
+        .map(|i| b.data.x.slice(ndarray::s![i, 0, .., ..]).mapv(|v| norm.to_unit(0, v)))
+        .collect();
+    image_grid_png(out, &images, GridStyle { cols, ..GridStyle::default() })?;
+    let tops = b.signal_on_top[..n].iter().filter(|&&t| t).count();
+    let labels: Vec<String> = b.data.labels[..n].iter().map(|l| l.to_string()).collect();
+    println!("wrote {} ({n} images of {}, seed {seed}; signal on top in {tops}, labels {})", out.display(), spec.name(), labels.join(" "));
+    Ok(0)
 }
 
 fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i32> {

@@ -63,6 +63,14 @@ pub enum Error {
         /// How to get it.
         hint: String,
     },
+    /// A download failed or delivered the wrong bytes.
+    #[error("download of {url} failed: {reason}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// What went wrong (HTTP status, truncation, md5 mismatch, …).
+        reason: String,
+    },
 }
 
 /// Result with the library's [`Error`].

@@ -4,15 +4,21 @@
 //! discriminative features, and why adversarially robust models' gradients do.
 //!
 //! * [`theory`] — exact f64 mathematics of the seed papers (no burn, no I/O).
+//! * [`data`] — bytes on disk → arrays: MNIST/Fashion-MNIST, CIFAR, SVHN, ImageFolder, UCI tables,
+//!   the BlockMNIST family; the data store (`check`, `fetch`).
+//! * [`plot`] — figures (image grids).
 //! * [`verify`] — the registry of numerical checks behind `inputgrad verify` and `cargo test`.
 //! * [`prec`] — named tolerances; [`rng`] — seeds; [`error`] — the error type.
 
 pub mod cli;
+pub mod data;
 pub mod error;
+pub mod plot;
 pub mod prec;
 pub mod rng;
 pub mod theory;
 pub mod verify;
 
+pub use data::{Dataset, ImageDataset, Normalization, Provenance, TableDataset};
 pub use error::{Error, Result};
 pub use rng::Seed;

@@ -1,0 +1,6 @@
+//! Figures (plotters, pure-Rust bitmap backend). Plot code draws what it is given; it never trains
+//! or reads data sets.
+//!
+//! * [`grid`] — grids of grey-scale images (e.g. the BlockMNIST samples of seed 000 Fig 1a).
+
+pub mod grid;

@@ -1,0 +1,207 @@
+//! `fetch` end to end over loopback: a tiny HTTP server on 127.0.0.1 serves a copy of a data
+//! folder, with a corrupted file, a truncated response and a 404. Final names never hold partial
+//! or corrupt files.
+
+mod data_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use inputgrad::data::store::{self, FileState, KnownDataset, KnownFile, Status, Unpacked};
+use inputgrad::data::tar::encode_tar;
+use inputgrad::data::md5_hex;
+use inputgrad::Error;
+
+use data_support::{copy_files, gzip, real_data, TestServer};
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// A registry entry for files we wrote ourselves (md5 computed from their bytes).
+fn fake_dataset(name: &str, files: &[(&str, &[u8])], unpacked: &'static [Unpacked]) -> &'static KnownDataset {
+    let known: Vec<KnownFile> = files.iter().map(|(rel, b)| KnownFile { rel: leak(rel.to_string()), md5: leak(md5_hex(b)), urls: &[] }).collect();
+    Box::leak(Box::new(KnownDataset {
+        name: leak(name.into()),
+        title: "test data",
+        downloads: Box::leak(known.into_boxed_slice()),
+        unpacked,
+        folders: &[],
+        source: "the test",
+    }))
+}
+
+fn no_partial_files(dir: &Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(!n.contains(".part-"), "temporary file left behind: {}", p.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn fetch_downloads_verifies_and_refuses_corrupt_truncated_and_missing_files() {
+    let served = tempfile::tempdir().unwrap();
+    let good: Vec<u8> = (0..70_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let other: Vec<u8> = b"second file\n".repeat(100);
+    std::fs::create_dir_all(served.path().join("set")).unwrap();
+    std::fs::write(served.path().join("set/good.bin"), &good).unwrap();
+    std::fs::write(served.path().join("set/other.txt"), &other).unwrap();
+    // Served copy of `bad.bin` differs from the registered md5 by one byte.
+    let bad_official = vec![7u8; 5000];
+    let mut bad_served = bad_official.clone();
+    bad_served[2500] = 8;
+    std::fs::write(served.path().join("set/bad.bin"), &bad_served).unwrap();
+    std::fs::write(served.path().join("set/trunc.bin"), &good).unwrap();
+
+    let server = TestServer::start(served.path().to_path_buf(), &["set/trunc.bin"], 12, Duration::from_secs(20));
+    let dest = tempfile::tempdir().unwrap();
+    let mut log = Vec::new();
+
+    // Good files: downloaded, verified, in place; a second fetch downloads nothing.
+    let ds = fake_dataset("good", &[("set/good.bin", &good), ("set/other.txt", &other)], &[]);
+    store::fetch(ds, dest.path(), Some(&server.base), &mut |l| log.push(l)).unwrap();
+    assert_eq!(std::fs::read(dest.path().join("set/good.bin")).unwrap(), good);
+    assert_eq!(store::check(ds, dest.path()).status, Status::Present);
+    let before = server.seen.lock().unwrap().len();
+    store::fetch(ds, dest.path(), Some(&server.base), &mut |l| log.push(l)).unwrap();
+    assert_eq!(server.seen.lock().unwrap().len(), before, "present files are not downloaded again");
+    assert!(log.iter().any(|l| l.contains("already present")), "{log:?}");
+
+    // Corrupt: md5 mismatch, nothing under the final name.
+    let ds = fake_dataset("bad", &[("set/bad.bin", &bad_official)], &[]);
+    let e = store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap_err();
+    match &e {
+        Error::Download { url, reason } => {
+            assert!(url.ends_with("/set/bad.bin"), "{url}");
+            assert!(reason.contains("md5 mismatch") && reason.contains(&md5_hex(&bad_official)), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!dest.path().join("set/bad.bin").exists());
+
+    // Truncated: the server announces the full length and closes halfway.
+    let ds = fake_dataset("trunc", &[("set/trunc.bin", &good)], &[]);
+    let e = store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap_err();
+    assert!(matches!(&e, Error::Download { reason, .. } if reason.contains("truncated")), "{e}");
+    assert!(!dest.path().join("set/trunc.bin").exists());
+
+    // 404.
+    let ds = fake_dataset("gone", &[("set/absent.bin", b"whatever")], &[]);
+    let e = store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap_err();
+    assert!(matches!(&e, Error::Download { reason, .. } if reason.contains("404")), "{e}");
+    assert!(!dest.path().join("set/absent.bin").exists());
+
+    // A corrupt file already in place is reported by check and replaced by fetch.
+    std::fs::write(dest.path().join("set/good.bin"), b"garbage").unwrap();
+    let ds = fake_dataset("good", &[("set/good.bin", &good)], &[]);
+    let c = store::check(ds, dest.path());
+    assert_eq!(c.status, Status::Corrupt);
+    assert!(matches!(c.files[0].state, FileState::BadMd5 { .. }));
+    store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap();
+    assert_eq!(std::fs::read(dest.path().join("set/good.bin")).unwrap(), good);
+
+    no_partial_files(dest.path());
+    server.stop();
+}
+
+#[test]
+fn fetch_unpacks_a_tar_gz_archive_like_cifar() {
+    let served = tempfile::tempdir().unwrap();
+    let batch: Vec<u8> = (0..3073 * 2).map(|i| (i % 10) as u8).collect();
+    let tgz = gzip(&encode_tar(&[("batches-bin/data_batch_1.bin", &batch), ("batches-bin/readme.html", b"<p>hi</p>")]));
+    std::fs::create_dir_all(served.path().join("c10")).unwrap();
+    std::fs::write(served.path().join("c10/archive.tar.gz"), &tgz).unwrap();
+    let server = TestServer::start(served.path().to_path_buf(), &[], 4, Duration::from_secs(20));
+    let dest = tempfile::tempdir().unwrap();
+    static UNPACKED: [Unpacked; 1] = [Unpacked { rel: "c10/batches-bin/data_batch_1.bin", size: 3073 * 2 }];
+    let ds = fake_dataset("c10", &[("c10/archive.tar.gz", &tgz)], &UNPACKED);
+    assert_eq!(store::check(ds, dest.path()).status, Status::Missing);
+    store::fetch(ds, dest.path(), Some(&format!("{}/", server.base)), &mut |_| {}).unwrap();
+    assert_eq!(std::fs::read(dest.path().join("c10/batches-bin/data_batch_1.bin")).unwrap(), batch);
+    assert_eq!(store::check(ds, dest.path()).status, Status::Present);
+    // Archive deleted after unpacking: the data set is still usable.
+    std::fs::remove_file(dest.path().join("c10/archive.tar.gz")).unwrap();
+    assert_eq!(store::check(ds, dest.path()).status, Status::Present);
+    no_partial_files(dest.path());
+    server.stop();
+}
+
+#[test]
+fn the_registry_knows_every_data_set_of_the_issue() {
+    for name in ["mnist", "fashion-mnist", "mushroom", "spambase", "cifar10", "cifar100", "svhn", "imagenet10"] {
+        let d = store::find(name).unwrap();
+        for f in d.downloads {
+            assert_eq!(f.md5.len(), 32);
+            assert!(!f.urls.is_empty() && f.urls.iter().all(|u| u.starts_with("http")));
+        }
+    }
+    assert!(matches!(store::find("nope"), Err(Error::InvalidParam { .. })));
+    let e = store::fetch(store::find("imagenet10").unwrap(), Path::new("/nonexistent"), None, &mut |_| {}).unwrap_err();
+    assert!(matches!(e, Error::MissingData { .. }));
+}
+
+/// md5s in the registry equal the official ones in the shared data folder's MD5SUMS.
+#[test]
+fn registry_md5s_match_the_shared_md5sums() {
+    let Some(dir) = real_data("registry_md5s_match_the_shared_md5sums", "MD5SUMS") else { return };
+    let sums = std::fs::read_to_string(dir.join("MD5SUMS")).unwrap();
+    let mut n = 0;
+    for line in sums.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(md5), Some(rel)) = (it.next(), it.next()) else { continue };
+        let known = store::registry().iter().flat_map(|d| d.downloads.iter()).find(|f| f.rel == rel);
+        let known = known.unwrap_or_else(|| panic!("{rel} is not in the registry"));
+        assert_eq!(known.md5, md5, "{rel}");
+        n += 1;
+    }
+    assert_eq!(n, 10);
+}
+
+/// `inputgrad data fetch` as a user runs it, against a local mirror holding a copy of the real
+/// UCI and MNIST files, one of them corrupted.
+#[test]
+fn cli_fetch_from_a_local_mirror_of_the_real_files() {
+    let Some(real) = real_data("cli_fetch_from_a_local_mirror_of_the_real_files", "uci/spambase.data") else { return };
+    let served = tempfile::tempdir().unwrap();
+    copy_files(&real, served.path(), &["uci/spambase.data", "uci/agaricus-lepiota.data"]);
+    // Corrupt the served Mushroom file.
+    let m = served.path().join("uci/agaricus-lepiota.data");
+    let mut b = std::fs::read(&m).unwrap();
+    b[100] = if b[100] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&m, b).unwrap();
+    let server = TestServer::start(served.path().to_path_buf(), &[], 6, Duration::from_secs(30));
+    let dest = tempfile::tempdir().unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_inputgrad"))
+        .args(["data", "fetch", "spambase", "--data-dir"])
+        .arg(dest.path())
+        .env("INPUTGRAD_MIRROR", &server.base)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("md5 ok") && text.contains("spambase: present"), "{text}");
+    assert_eq!(std::fs::read(dest.path().join("uci/spambase.data")).unwrap(), std::fs::read(real.join("uci/spambase.data")).unwrap());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_inputgrad"))
+        .args(["data", "fetch", "mushroom", "--mirror", &server.base, "--data-dir"])
+        .arg(dest.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("md5 mismatch") && err.contains("uci/agaricus-lepiota.data"), "{err}");
+    assert!(!dest.path().join("uci/agaricus-lepiota.data").exists());
+    no_partial_files(dest.path());
+    server.stop();
+}

@@ -1,0 +1,154 @@
+//! Shared helpers of the data test files: real-data lookup, synthetic files in the exact formats,
+//! and a tiny bounded HTTP server on 127.0.0.1.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use inputgrad::data::idx::encode_idx;
+
+/// The real data folder from `$INPUTGRAD_DATA`, if it holds `rel`; otherwise prints why the
+/// calling test is skipped and returns None.
+pub fn real_data(test: &str, rel: &str) -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("INPUTGRAD_DATA").filter(|v| !v.is_empty()).map(PathBuf::from) else {
+        println!("SKIP {test}: INPUTGRAD_DATA is not set (CI sets it to ../shared/data)");
+        return None;
+    };
+    if !dir.join(rel).exists() {
+        println!("SKIP {test}: {} is absent", dir.join(rel).display());
+        return None;
+    }
+    Some(dir)
+}
+
+/// A deterministic synthetic MNIST-like split: image i is filled with value (i·7 + k) mod 256 at
+/// pixel k, label i mod 10. Returns (images idx3 bytes, labels idx1 bytes).
+pub fn synthetic_mnist(n: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut px = Vec::with_capacity(n * 784);
+    for i in 0..n {
+        for k in 0..784 {
+            px.push(((i * 7 + k) % 256) as u8);
+        }
+    }
+    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+    (encode_idx(&[n as u32, 28, 28], &px), encode_idx(&[n as u32], &labels))
+}
+
+/// gzip of `bytes`.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// Writes a synthetic MNIST folder (both splits, gzipped) with `n_train` and `n_test` images.
+pub fn write_synthetic_mnist(dir: &Path, n_train: usize, n_test: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (prefix, n) in [("train", n_train), ("t10k", n_test)] {
+        let (im, lb) = synthetic_mnist(n);
+        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte.gz")), gzip(&im)).unwrap();
+        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), gzip(&lb)).unwrap();
+    }
+}
+
+/// Copies the files `rels` (relative paths) from `src` to `dst`.
+pub fn copy_files(src: &Path, dst: &Path, rels: &[&str]) {
+    for r in rels {
+        let to = dst.join(r);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(r), &to).unwrap();
+    }
+}
+
+/// A static-file HTTP/1.1 server on 127.0.0.1 (port 0) serving `root`. It answers at most
+/// `max_requests` requests and stops by itself after `lifetime` in any case. Paths in `truncate`
+/// are announced with their full Content-Length but only half of their bytes are sent before the
+/// connection is closed. Missing files get 404.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Request paths seen, in order.
+    pub seen: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(root: PathBuf, truncate: &[&str], max_requests: usize, lifetime: Duration) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let truncate: HashSet<String> = truncate.iter().map(|s| s.to_string()).collect();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = Arc::clone(&seen);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let deadline = Instant::now() + lifetime;
+            let mut served = 0;
+            while served < max_requests && Instant::now() < deadline && !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        served += 1;
+                        let _ = handle_conn(stream, &root, &truncate, &seen2);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+                    Err(_) => break,
+                }
+            }
+        });
+        TestServer { base, seen, stop, handle: Some(handle) }
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(self) {}
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn handle_conn(mut s: TcpStream, root: &Path, truncate: &HashSet<String>, seen: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    s.set_nonblocking(false)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&head);
+    let path = text.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+    seen.lock().unwrap().push(path.clone());
+    let file = root.join(&path);
+    if path.split('/').any(|c| c == "..") || !file.is_file() {
+        let body = b"not found";
+        write!(s, "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+        s.write_all(body)?;
+        return Ok(());
+    }
+    let bytes = std::fs::read(&file)?;
+    write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bytes.len())?;
+    if truncate.contains(&path) {
+        s.write_all(&bytes[..bytes.len() / 2])?;
+        s.flush()?;
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    } else {
+        s.write_all(&bytes)?;
+    }
+    Ok(())
+}

@@ -18,6 +18,8 @@ registered! {
     adversary_exact => "000.solver.adversary_exact", Holds;
     /// Checks 000 Thm 1 / eq (4) value by the certified solver — proofs/mm_solver.md
     thm1_value => "000.solver.thm1_value", Holds;
+    /// Checks 000 Conjecture 1 at ε = 1/3, d = 6 (refuted by a witness) — proofs/mm_solver.md
+    conj1_witness_one_third => "000.conj1.witness_one_third", Erratum;
 }
 
 /// Checks 000 eq (4) — proofs/mm_solver.md: the certificate is tight enough to reject a value 1 %
@@ -75,4 +77,26 @@ fn solver_is_deterministic() {
     let b = ms::solve(&Game { points, ball: Ball::Linf(0.1) }, THM1_SOLVER).unwrap();
     assert_eq!(a.lower.to_bits(), b.lower.to_bits());
     assert_eq!(a.upper.to_bits(), b.upper.to_bits());
+}
+
+/// Checks 000 eq (8) — proofs/mm_solver.md: the exact adversary reproduces ν~'s closed-form margin,
+/// so the witness comparison would notice a ν~ with a larger margin.
+#[test]
+fn exact_adversary_reproduces_nu_tilde_margin() {
+    use inputgrad::verify::solver::exact_dataset_margin;
+    for d in [4usize, 6] {
+        for eps in [0.1, 1.0 / 3.0, 0.45] {
+            let m = exact_dataset_margin(&am::nu_tilde(d).unwrap(), d, eps).unwrap();
+            assert!((m - am::nu_tilde_margin_closed_form(d, eps)).abs() < 1e-9, "d={d} eps={eps}: {m}");
+        }
+    }
+}
+
+#[test]
+fn witness_file_errors_name_the_key() {
+    use inputgrad::verify::solver::witness_measure;
+    let err = witness_measure(r#"{"d": 2, "atoms": []}"#).unwrap_err().to_string();
+    assert!(err.contains("eps"), "{err}");
+    let err = witness_measure(r#"{"d": 2, "eps": 0.1, "atoms": [{"mass": 1.0, "w": 1.0, "b": 0.0, "r": [1.0]}]}"#).unwrap_err().to_string();
+    assert!(err.contains("wrong length"), "{err}");
 }

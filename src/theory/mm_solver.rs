@@ -15,7 +15,7 @@
 //! The upper bound is as good as the neuron oracle is global: it is certified when the oracle finds
 //! the global maximum, which the checks test on problems with known answers (Theorem 1).
 
-use microlp::{ComparisonOp, OptimizationDirection, Problem, SolveOutcome};
+use microlp::{ComparisonOp, OptimizationDirection, Problem, SolutionStatus, SolveOutcome};
 use nalgebra::DVector;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -216,6 +216,10 @@ pub fn linf_worst_point(nu: &Measure, x: &DVector<f64>, y: f64, eps: f64) -> Res
         SolveOutcome::Solution(s) => s,
         SolveOutcome::Interrupted(_) => return Err(lp_error("adversary MILP", "interrupted")),
     };
+    // Only a proven optimum certifies a lower bound.
+    if sol.status() != SolutionStatus::Optimal {
+        return Err(lp_error("adversary MILP", "branch and bound ended without a proof of optimality"));
+    }
     let xmin = DVector::from_fn(d, |j, _| sol.var_value(xs[j]).clamp(x[j] - eps, x[j] + eps));
     // The MILP objective is the certified minimum up to the solver's tolerance; report the smaller
     // of it and the exact margin at the returned point, so a lower bound built on it stays valid.

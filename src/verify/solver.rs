@@ -20,6 +20,7 @@ pub fn checks() -> Vec<Check> {
     vec![
         Check { id: "000.solver.matrix_game", claim: "the LP master returns optimal mixed strategies of a finite zero-sum game", method: "200 random games: min_i (A nu)_i and max_k (p^T A)_k bracket the reported value; rock-paper-scissors has value 0", proof: PROOF, expect: Expect::Holds, run: run_matrix_game },
         Check { id: "000.solver.adversary_exact", claim: "the l_inf adversary MILP finds the exact worst point of the ball", method: "vs brute-force enumeration of the arrangement's vertices (axis-aligned measures, d <= 4) and vs 2e3 random points of the ball (general 6-atom measures)", proof: PROOF, expect: Expect::Holds, run: run_adversary },
+        Check { id: "000.conj1.witness_one_third", claim: "REFUTED at eps = 1/3: for d = 6 a measure with a strictly larger exact l_inf-adversarial margin than nu~ exists (nu~ is optimal only among axis-aligned measures)", method: "the solver's lower-bound witness (24 atoms, proofs/witnesses/) re-normalised and its worst-case margin recomputed by the exact MILP adversary, cross-checked by 3e4 random points", proof: PROOF, expect: Expect::Erratum, run: run_conj1_witness },
         Check { id: "000.solver.thm1_value", claim: "the certified solver reproduces Theorem 1: gamma* lies in [lower, upper] with gap <= 1e-6, at eps = 0 and at l_inf eps = eta < 1/(10d) (d~ = 1)", method: "double oracle (LP master, MILP adversary, multistart + exact-polish neuron oracle) on the data y e_j, d in {2, 4}", proof: PROOF, expect: Expect::Holds, run: run_thm1_value },
     ]
 }
@@ -114,4 +115,68 @@ fn run_thm1_value() -> Measured {
         }
     }
     Measured::at_most(worst_out.max(0.0), LP_TOL, rows.join("; ")).and(Measured::at_most(worst_gap, THM1_SOLVER.gap_tol, "certified gap"))
+}
+
+/// The lower-bound witness found by the solver for d = 6, ε = 1/3 (`cargo run --release --example
+/// mm_solve -- 6 0.3333333333333333 proofs/witnesses/conj1_d6_eps_one_third.json` with
+/// MM_ROUNDS=120), embedded at compile time. Only its atoms are used; its recorded bounds are not.
+const WITNESS_D6: &str = include_str!("../../proofs/witnesses/conj1_d6_eps_one_third.json");
+
+/// A measure from a witness file: atoms renormalised to the unit sphere and masses to one, so the
+/// measure is feasible whatever rounding the file carries.
+pub fn witness_measure(json: &str) -> crate::Result<(usize, f64, Measure)> {
+    let bad = |reason: &str| crate::Error::Format { path: "proofs/witnesses".into(), reason: reason.to_string() };
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
+    let d = v["d"].as_u64().ok_or_else(|| bad("missing key `d`"))? as usize;
+    let eps = v["eps"].as_f64().ok_or_else(|| bad("missing key `eps`"))?;
+    let atoms = v["atoms"].as_array().ok_or_else(|| bad("missing key `atoms`"))?;
+    let mut out = Vec::new();
+    let mut total = 0.0;
+    for a in atoms {
+        let m = a["mass"].as_f64().ok_or_else(|| bad("atom without `mass`"))?;
+        let w = a["w"].as_f64().ok_or_else(|| bad("atom without `w`"))?;
+        let b = a["b"].as_f64().ok_or_else(|| bad("atom without `b`"))?;
+        let r: Vec<f64> = a["r"].as_array().ok_or_else(|| bad("atom without `r`"))?.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect();
+        if r.len() != d {
+            return Err(bad("atom `r` of the wrong length"));
+        }
+        let th = Neuron::new(w, DVector::from_vec(r), b);
+        let n = th.norm();
+        out.push((m, Neuron::new(th.w / n, th.r / n, th.b / n)));
+        total += m;
+    }
+    let atoms = out.into_iter().map(|(m, th)| (m / total, th)).collect();
+    Ok((d, eps, Measure::new(atoms)?))
+}
+
+/// Exact worst-case ℓ∞ margin of a measure over the d points y e_j.
+pub fn exact_dataset_margin(nu: &Measure, d: usize, eps: f64) -> crate::Result<f64> {
+    let mut m = f64::INFINITY;
+    for (x, y, _) in am::support_points(d) {
+        m = m.min(ms::linf_worst_point(nu, &x, y, eps)?.0);
+    }
+    Ok(m)
+}
+
+/// Random points of each ball used to cross-check the MILP on the witness.
+const WITNESS_SAMPLES: usize = 5_000;
+
+fn run_conj1_witness() -> Measured {
+    let Ok((d, eps, nu)) = witness_measure(WITNESS_D6) else {
+        return Measured::at_least(f64::NEG_INFINITY, 0.0, "witness file unreadable");
+    };
+    let exact = exact_dataset_margin(&nu, d, eps).unwrap_or(f64::NEG_INFINITY);
+    let tilde = am::nu_tilde_margin_closed_form(d, eps);
+    let best_aligned = am::best_axis_aligned(d, eps).map(|r| r.0).unwrap_or(f64::INFINITY);
+    // Cross-check the MILP by sampling: no point of any ball may go below its minimum.
+    let mut rng = SEED.derive(3).rng();
+    let mut below = f64::NEG_INFINITY;
+    for (x, y, _) in am::support_points(d) {
+        for _ in 0..WITNESS_SAMPLES {
+            let p = DVector::from_fn(d, |j, _| x[j] + eps * (rng.random::<f64>() * 2.0 - 1.0));
+            below = below.max(exact - nu.margin(&p, y));
+        }
+    }
+    Measured::at_least(exact - tilde, crate::prec::ERRATUM_MIN, format!("d={d}, eps={eps:.4}: witness nu ({} atoms) has exact worst-case margin {exact:.6} > nu~ {tilde:.6} (best axis-aligned {best_aligned:.6}); sampling never below the MILP minimum (largest shortfall {below:.1e})", nu.atoms().len()))
+        .and(Measured::at_most(below.max(0.0), LP_TOL, "sampled points never below the MILP minimum"))
 }

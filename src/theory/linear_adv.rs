@@ -126,23 +126,29 @@ pub fn adv_loss_grad(g: &dyn MarginLoss, w: &DVector<f64>, x: &DVector<f64>, y: 
 /// Largest dimension for exhaustive vertex enumeration (2^d vertices).
 pub const MAX_ENUM_DIM: usize = 20;
 
-/// The exact maximum of L(x + δ, y; w) over the ℓ∞ ball by enumerating its 2^d vertices: the loss
-/// is a non-decreasing function of the linear form −y⟨w, δ⟩, so its maximum over the box is at a
-/// vertex. Independent of eq (7)–(8). Returns (max, a maximising δ).
-pub fn adv_loss_enumerate(g: &dyn MarginLoss, w: &DVector<f64>, x: &DVector<f64>, y: f64, eps: f64) -> Result<(f64, DVector<f64>)> {
-    let d = w.len();
+/// max over the 2^d vertices δ ∈ {−ε, ε}^d of `f(δ)`, with a maximising vertex (the first in
+/// enumeration order on ties). Exact for functions convex in δ, whose maximum over the box is at a
+/// vertex. Errors beyond [`MAX_ENUM_DIM`].
+pub fn max_over_box_vertices(d: usize, eps: f64, mut f: impl FnMut(&DVector<f64>) -> f64) -> Result<(f64, DVector<f64>)> {
     if d > MAX_ENUM_DIM {
         return Err(Error::param("d", format!("vertex enumeration needs d <= {MAX_ENUM_DIM}, got {d}")));
     }
     let mut best = (f64::NEG_INFINITY, DVector::zeros(d));
     for mask in 0u32..(1u32 << d) {
         let delta = DVector::from_fn(d, |i, _| if mask >> i & 1 == 1 { eps } else { -eps });
-        let v = loss(g, w, &(x + &delta), y);
+        let v = f(&delta);
         if v > best.0 {
             best = (v, delta);
         }
     }
     Ok(best)
+}
+
+/// The exact maximum of L(x + δ, y; w) over the ℓ∞ ball by enumerating its 2^d vertices: the loss
+/// is a non-decreasing function of the linear form −y⟨w, δ⟩, so its maximum over the box is at a
+/// vertex. Independent of eq (7)–(8). Returns (max, a maximising δ).
+pub fn adv_loss_enumerate(g: &dyn MarginLoss, w: &DVector<f64>, x: &DVector<f64>, y: f64, eps: f64) -> Result<(f64, DVector<f64>)> {
+    max_over_box_vertices(w.len(), eps, |delta| loss(g, w, &(x + delta), y))
 }
 
 /// Projected gradient ascent of δ ↦ L(x + δ, y; w) over the ℓ∞ ball from a given start, for

@@ -7,8 +7,8 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::error::{Error, Result};
-use crate::theory::linear_adv::{MarginLoss, MAX_ENUM_DIM};
+use crate::error::Result;
+use crate::theory::linear_adv::{max_over_box_vertices, MarginLoss};
 
 /// A finite-support k-class distribution: class priors and, per class, a finite law of x.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,17 +35,7 @@ pub fn total_loss(g: &dyn MarginLoss, w: &DMatrix<f64>, x: &DVector<f64>, y: &DV
 /// the first vertex in enumeration order.
 pub fn worst_delta(g: &dyn MarginLoss, w: &DMatrix<f64>, x: &DVector<f64>, y: &DVector<f64>, eps: f64) -> Result<DVector<f64>> {
     let d = x.len();
-    if d > MAX_ENUM_DIM {
-        return Err(Error::param("d", format!("vertex enumeration needs d <= {MAX_ENUM_DIM}, got {d}")));
-    }
-    let mut best = (f64::NEG_INFINITY, DVector::zeros(d));
-    for mask in 0u32..(1u32 << d) {
-        let delta = DVector::from_fn(d, |i, _| if mask >> i & 1 == 1 { eps } else { -eps });
-        let v = total_loss(g, w, &(x + &delta), y);
-        if v > best.0 {
-            best = (v, delta);
-        }
-    }
+    let best = max_over_box_vertices(d, eps, |delta| total_loss(g, w, &(x + delta), y))?;
     let mut delta = best.1;
     for j in 0..d {
         if w.column(j).iter().all(|v| *v == 0.0) {

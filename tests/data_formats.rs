@@ -537,3 +537,29 @@ fn normalization_is_validated() {
     assert!(Normalization { range: (0.0, 1.0), mean_std: Some((vec![0.5], vec![0.0])) }.validate(1).is_err());
     assert!(Normalization { range: (0.0, 1.0), mean_std: Some((vec![0.5; 3], vec![0.2; 3])) }.validate(3).is_ok());
 }
+
+/// The seed-002 toy set: one ±1 entry per row on the signal coordinate, label = sign, coordinates
+/// within the chosen span, both spans used, balanced labels, seeded.
+#[test]
+fn toy_set_002() {
+    use inputgrad::data::block_mnist::{toy_set, ToySignal};
+    use inputgrad::rng::Seed;
+    for (signal, span) in [(ToySignal::FirstHalf, 5), (ToySignal::All, 10)] {
+        let t = toy_set(10, 2000, signal, Seed(3)).unwrap();
+        let mask = t.signal_mask.as_ref().unwrap();
+        let mut used = [false; 10];
+        for i in 0..2000 {
+            let nz: Vec<usize> = (0..10).filter(|j| t.x[[i, *j]] != 0.0).collect();
+            assert_eq!(nz.len(), 1);
+            let j = nz[0];
+            assert!(j < span && mask[[i, j]]);
+            used[j] = true;
+            assert_eq!(t.x[[i, j]] > 0.0, t.labels[i] == 1);
+        }
+        assert!(used[..span].iter().all(|u| *u));
+        let pos = t.labels.iter().filter(|l| **l == 1).count();
+        assert!((900..1100).contains(&pos), "{pos}");
+        assert_eq!(toy_set(10, 2000, signal, Seed(3)).unwrap().x, t.x);
+    }
+    assert!(toy_set(3, 10, ToySignal::All, Seed(0)).unwrap_err().to_string().contains("`d`"));
+}

@@ -307,3 +307,52 @@ pub fn from_theory(spec: &BlockSpec, n: usize, seed: Seed) -> Result<TableDatase
     data.validate()?;
     Ok(data)
 }
+
+/// Which coordinates may carry the signal in the seed-002 toy set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToySignal {
+    /// j uniform on the first d/2 coordinates, the rest noise — seed 000's eq (2) with d̃ = 1,
+    /// η = 0, which seed 002 says it uses ("as described in [5]", with "noise blocks").
+    FirstHalf,
+    /// j uniform on all d coordinates — seed 002 §III.A's literal text ("j chosen uniformly at random
+    /// from 1, …, d"), which leaves no noise coordinate and so contradicts its own next paragraph.
+    All,
+}
+
+/// The toy set of seed 002 §III.A: y = ±1 with probability ½, x = y·e_j. Label 1 for y = +1,
+/// signal mask true on coordinate j.
+///
+/// # Shapes
+/// `x` and `signal_mask`: n × d.
+pub fn toy_set(d: usize, n: usize, signal: ToySignal, seed: Seed) -> Result<TableDataset> {
+    if d < 2 || d % 2 != 0 {
+        return Err(Error::param("d", format!("toy set needs an even d >= 2, got {d}")));
+    }
+    let span = match signal {
+        ToySignal::FirstHalf => d / 2,
+        ToySignal::All => d,
+    };
+    let mut rng = seed.rng();
+    let mut x = Array2::<f32>::zeros((n, d));
+    let mut mask = Array2::from_elem((n, d), false);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let y: bool = rng.random();
+        let j = rng.random_range(0..span);
+        x[[i, j]] = if y { 1.0 } else { -1.0 };
+        mask[[i, j]] = true;
+        labels.push(usize::from(y));
+    }
+    let data = TableDataset {
+        name: format!("toy-002[d={d},{signal:?}]"),
+        x,
+        labels,
+        num_classes: 2,
+        signal_mask: Some(mask),
+        normalization: None,
+        provenance: Vec::new(),
+        recipe: format!("002 toy set x = y e_j: d {d}, signal {signal:?}, seed {}; label 1 = (y = +1)", seed.0),
+    };
+    data.validate()?;
+    Ok(data)
+}

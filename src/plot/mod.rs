@@ -2,5 +2,7 @@
 //! or reads data sets.
 //!
 //! * [`grid`] — grids of grey-scale images (e.g. the BlockMNIST samples of seed 000 Fig 1a).
+//! * [`curves`] — line plots of result rows with axis labels (bundled DejaVu Sans font).
 
+pub mod curves;
 pub mod grid;

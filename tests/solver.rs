@@ -18,6 +18,8 @@ registered! {
     adversary_exact => "000.solver.adversary_exact", Holds;
     /// Checks 000 Thm 1 / eq (4) value by the certified solver — proofs/mm_solver.md
     thm1_value => "000.solver.thm1_value", Holds;
+    /// Checks 000 Thm 1's value beyond its hypothesis (d = 4, ε = 0.2, 1/3) — proofs/mm_solver.md
+    thm1_beyond => "000.solver.thm1_beyond", Holds;
     /// Checks 000 Conjecture 1 at ε = 1/3, d = 6 (refuted by a witness) — proofs/mm_solver.md
     conj1_witness_one_third => "000.conj1.witness_one_third", Erratum;
 }

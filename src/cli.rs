@@ -237,6 +237,7 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
     if !json {
         writeln!(out, "{:<8} {:<32} {:>11} {:>9} {:>7}  claim  [method]", "verdict", "id", "statistic", "tol", "secs")?;
     }
+    let revision = git_revision();
     let mut failed = 0;
     let (mut holds, mut errata) = (0, 0);
     for c in &checks {
@@ -249,7 +250,13 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
             Verdict::Erratum => errata += 1,
         }
         if json {
-            let line = serde_json::to_string(&row).context("serialising a verify row")?;
+            let mut value = serde_json::to_value(&row).context("serialising a verify row")?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("revision".into(), serde_json::Value::String(revision.clone()));
+                obj.insert("version".into(), serde_json::Value::String(env!("CARGO_PKG_VERSION").into()));
+                obj.insert("seconds".into(), serde_json::json!(secs));
+            }
+            let line = serde_json::to_string(&value).context("serialising a verify row")?;
             writeln!(out, "{line}")?;
         } else {
             let verdict = match row.verdict {
@@ -266,4 +273,21 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
         writeln!(out, "\n{} checks: {holds} hold, {errata} errata confirmed, {failed} fail", checks.len())?;
     }
     Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// The git revision of the working tree (`git rev-parse HEAD`, suffixed `-dirty` when there are
+/// uncommitted changes), or "unknown" outside a checkout or without git. Recorded beside results.
+pub fn git_revision() -> String {
+    let run = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match run(&["rev-parse", "HEAD"]) {
+        Some(rev) if !rev.is_empty() => {
+            let dirty = run(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{rev}-dirty")
+            } else {
+                rev
+            }
+        }
+        _ => "unknown".into(),
+    }
 }

@@ -14,7 +14,7 @@ fn verify_json_rows_have_every_field() {
     let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 4);
     for r in &rows {
-        for key in ["id", "claim", "method", "statistic", "tolerance", "verdict", "proof"] {
+        for key in ["id", "claim", "method", "statistic", "tolerance", "verdict", "proof", "revision", "version", "seconds"] {
             assert!(r.get(key).is_some(), "row lacks {key}: {r}");
         }
         assert!(r["id"].as_str().unwrap().starts_with("000.psi."));

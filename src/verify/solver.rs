@@ -92,30 +92,34 @@ fn run_adversary() -> Measured {
 /// Solver settings of the Theorem 1 check: a 1e-6 gap is reached in a few dozen rounds.
 pub const THM1_SOLVER: SolverOptions = SolverOptions { max_rounds: 300, gap_tol: 1e-6, oracle: OracleOptions { starts: 8, iters: 600, nonpositive_bias: false }, initial_neurons: 8, seed: SEED };
 
-fn run_thm1_value() -> Measured {
+/// Solves the game on the d points y e_j for each (d, ε) and measures how far Theorem 1's
+/// γ*(η = ε) lies outside the certified bracket, and the largest gap.
+fn bracket_gamma_star(cases: &[(usize, f64)]) -> Measured {
     let mut worst_out: f64 = 0.0;
     let mut worst_gap: f64 = 0.0;
     let mut rows = Vec::new();
-    for d in [2usize, 4] {
-        for eps in [0.0, 0.9 / (10.0 * d as f64)] {
-            let spec = BlockSpec::scalar(d, eps).expect("valid");
-            let g = mm::gamma_star(&spec);
-            let points = am::support_points(d).into_iter().map(|(x, y, _)| (x, y)).collect();
-            let ball = if eps > 0.0 { Ball::Linf(eps) } else { Ball::None };
-            match ms::solve(&Game { points, ball }, THM1_SOLVER) {
-                Ok(c) => {
-                    worst_out = worst_out.max(c.lower - g).max(g - c.upper);
-                    worst_gap = worst_gap.max(c.gap());
-                    rows.push(format!("d={d} eps={eps:.4}: [{:.8}, {:.8}] vs {g:.8}", c.lower, c.upper));
-                }
-                Err(e) => {
-                    worst_out = f64::INFINITY;
-                    rows.push(format!("d={d} eps={eps}: {e}"));
-                }
+    for &(d, eps) in cases {
+        let g = BlockSpec::scalar(d, eps).map(|s| mm::gamma_star(&s)).unwrap_or(f64::NAN);
+        let points = am::support_points(d).into_iter().map(|(x, y, _)| (x, y)).collect();
+        let ball = if eps > 0.0 { Ball::Linf(eps) } else { Ball::None };
+        match ms::solve(&Game { points, ball }, THM1_SOLVER) {
+            Ok(c) => {
+                worst_out = worst_out.max(c.lower - g).max(g - c.upper);
+                worst_gap = worst_gap.max(c.gap());
+                rows.push(format!("d={d} eps={eps:.4}: [{:.8}, {:.8}] vs {g:.8}", c.lower, c.upper));
+            }
+            Err(e) => {
+                worst_out = f64::INFINITY;
+                rows.push(format!("d={d} eps={eps}: {e}"));
             }
         }
     }
     Measured::at_most(worst_out.max(0.0), LP_TOL, rows.join("; ")).and(Measured::at_most(worst_gap, THM1_SOLVER.gap_tol, "certified gap"))
+}
+
+fn run_thm1_value() -> Measured {
+    let cases: Vec<(usize, f64)> = [2usize, 4].iter().flat_map(|&d| [(d, 0.0), (d, 0.9 / (10.0 * d as f64))]).collect();
+    bracket_gamma_star(&cases)
 }
 
 /// Lower-bound witnesses found by the solver (`MM_ROUNDS=N cargo run --release --example mm_solve --
@@ -189,24 +193,5 @@ fn run_conj1_witness() -> Measured {
 }
 
 fn run_thm1_beyond() -> Measured {
-    let mut worst_out: f64 = 0.0;
-    let mut worst_gap: f64 = 0.0;
-    let mut rows = Vec::new();
-    let d = 4;
-    for eps in [0.2, 1.0 / 3.0] {
-        let g = BlockSpec::scalar(d, eps).map(|s| mm::gamma_star(&s)).unwrap_or(f64::NAN);
-        let points = am::support_points(d).into_iter().map(|(x, y, _)| (x, y)).collect();
-        match ms::solve(&Game { points, ball: Ball::Linf(eps) }, THM1_SOLVER) {
-            Ok(c) => {
-                worst_out = worst_out.max(c.lower - g).max(g - c.upper);
-                worst_gap = worst_gap.max(c.gap());
-                rows.push(format!("eps={eps:.4}: [{:.8}, {:.8}] vs {g:.8}", c.lower, c.upper));
-            }
-            Err(e) => {
-                worst_out = f64::INFINITY;
-                rows.push(format!("eps={eps}: {e}"));
-            }
-        }
-    }
-    Measured::at_most(worst_out.max(0.0), LP_TOL, rows.join("; ")).and(Measured::at_most(worst_gap, THM1_SOLVER.gap_tol, "certified gap"))
+    bracket_gamma_star(&[(4, 0.2), (4, 1.0 / 3.0)])
 }

@@ -1,0 +1,291 @@
+//! Classifiers on burn: the [`Classifier`] trait and every model of the seed papers.
+//!
+//! All models take **flattened** inputs `[N, C·H·W]` (or `[N, d]` for tables) and return logits
+//! `[N, K]`; image models reshape internally to `[N, C, H, W]` from their [`InputShape`]. One input
+//! layout for every model keeps threat models, attacks and attributions per-sample row operations.
+//!
+//! Models are built from a serialisable [`ModelSpec`] by [`build`], with weights drawn from a
+//! [`Seed`](crate::Seed) on the CPU (never from burn's global backend RNG), so the same seed gives the
+//! same initial weights on every backend and in concurrently running tests.
+//!
+//! * [`linear`] — linear / logistic regression.
+//! * [`mlp`] — ReLU or SoftPlus MLPs of any depth and width, standard or mean-field output scaling.
+//! * [`cnn`] — the Madry MNIST CNN (seed 001 App. J.1).
+//! * [`resnet`] — ResNet18 / ResNet50 with a CIFAR or an ImageNet stem.
+//! * [`vgg`] — VGG11 (seed 003 A.8.2).
+//! * [`norm`] — batch normalisation whose train/eval mode is an argument, not a property of the
+//!   backend (burn's own `BatchNorm` trains whenever autodiff is on, which would let an attack
+//!   update the running statistics).
+//! * [`init`] — seeded initialisers.
+//! * [`grad`] — exact per-sample input gradients.
+
+pub mod grad;
+pub mod init;
+pub mod linear;
+pub mod mlp;
+
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::rng::Seed;
+
+pub use grad::{input_gradient, GradTarget};
+
+/// Whether a forward pass trains (batch statistics, running averages updated) or evaluates
+/// (running statistics, nothing updated). Only batch normalisation cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Training: batch norm uses and updates batch statistics.
+    Train,
+    /// Evaluation, attacks and attributions: batch norm uses its running statistics.
+    Eval,
+}
+
+/// Hidden-unit nonlinearity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(0, z).
+    #[default]
+    Relu,
+    /// log(1 + e^{βz})/β with β = 1 (seed 003's smooth baseline).
+    Softplus,
+}
+
+impl Activation {
+    /// Applies the nonlinearity elementwise.
+    pub fn apply<B: Backend, const D: usize>(self, z: Tensor<B, D>) -> Tensor<B, D> {
+        match self {
+            Activation::Relu => burn::tensor::activation::relu(z),
+            Activation::Softplus => burn::tensor::activation::softplus(z, 1.0),
+        }
+    }
+}
+
+/// The shape of one input example before flattening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputShape {
+    /// A feature vector of length d.
+    Flat(usize),
+    /// An image with C channels, H rows and W columns.
+    Image {
+        /// Channels.
+        c: usize,
+        /// Rows.
+        h: usize,
+        /// Columns.
+        w: usize,
+    },
+}
+
+impl InputShape {
+    /// Number of scalars in one flattened example.
+    pub fn dim(self) -> usize {
+        match self {
+            InputShape::Flat(d) => d,
+            InputShape::Image { c, h, w } => c * h * w,
+        }
+    }
+
+    /// `[C, H, W]` for images; an error naming `model` for flat inputs.
+    pub fn image(self, model: &str) -> Result<[usize; 3]> {
+        match self {
+            InputShape::Image { c, h, w } => Ok([c, h, w]),
+            InputShape::Flat(d) => Err(Error::InvalidParam {
+                name: "model".into(),
+                reason: format!("{model} needs image inputs [C, H, W]; got flat vectors of length {d}"),
+            }),
+        }
+    }
+}
+
+/// A trained or trainable classifier.
+///
+/// # Shapes
+/// - `x`: `[N, input_shape().dim()]`, flattened examples
+/// - output: `[N, num_classes()]` logits
+pub trait Classifier<B: Backend>: Module<B> + Clone + core::fmt::Debug + Send {
+    /// Logits in the given mode.
+    fn forward_mode(&self, x: Tensor<B, 2>, mode: Mode) -> Tensor<B, 2>;
+
+    /// Logits in evaluation mode (what attacks and attributions differentiate).
+    fn logits(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.forward_mode(x, Mode::Eval)
+    }
+
+    /// Shape of one example.
+    fn input_shape(&self) -> InputShape;
+
+    /// Number of classes K.
+    fn num_classes(&self) -> usize;
+}
+
+/// Checks that a batch fits a model and returns `[N, D]`.
+pub fn check_input<B: Backend, M: Classifier<B>>(model: &M, x: &Tensor<B, 2>) -> Result<[usize; 2]> {
+    let dims = x.dims();
+    let want = model.input_shape().dim();
+    if dims[1] != want {
+        return Err(Error::Shape(format!(
+            "model expects flattened inputs of length {want} ({:?}); batch has shape {dims:?}",
+            model.input_shape()
+        )));
+    }
+    Ok(dims)
+}
+
+/// ResNet depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResNetDepth {
+    /// BasicBlock × [2, 2, 2, 2].
+    R18,
+    /// Bottleneck × [3, 4, 6, 3].
+    R50,
+}
+
+/// ResNet stem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stem {
+    /// 3×3 convolution, stride 1, no pooling (CIFAR-sized inputs, and BlockMNIST).
+    Cifar,
+    /// 7×7 convolution, stride 2, then 3×3 max-pool with stride 2 (ImageNet-sized inputs).
+    Imagenet,
+}
+
+/// Every model of the seed papers, as data. [`build`] turns a spec into burn modules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelSpec {
+    /// Linear / logistic regression: logits = W x + b.
+    Linear,
+    /// Fully connected net with the given hidden widths (empty = linear).
+    ///
+    /// `mean_field = true` divides the output layer by the last width m (the 1/m scaling of the
+    /// infinite-width analysis, seed 000 §3) and draws the output weights from N(0, 1).
+    Mlp {
+        /// Hidden widths, input side first.
+        hidden: Vec<usize>,
+        /// Hidden nonlinearity.
+        #[serde(default)]
+        activation: Activation,
+        /// Mean-field output scaling.
+        #[serde(default)]
+        mean_field: bool,
+    },
+    /// Madry et al.'s MNIST CNN (seed 001 App. J.1): conv 5×5×32, pool, conv 5×5×64, pool, fc 1024.
+    MadryCnn {
+        /// Nonlinearity after each conv and the hidden fc layer.
+        #[serde(default)]
+        activation: Activation,
+    },
+    /// ResNet with batch norm.
+    ResNet {
+        /// 18 or 50 layers.
+        depth: ResNetDepth,
+        /// Input stem.
+        stem: Stem,
+        /// Nonlinearity.
+        #[serde(default)]
+        activation: Activation,
+    },
+    /// VGG11 with batch norm (seed 003 A.8.2).
+    Vgg11 {
+        /// Nonlinearity.
+        #[serde(default)]
+        activation: Activation,
+    },
+}
+
+impl ModelSpec {
+    /// The one-hidden-layer MLP of seed 000 §6 / seed 002 with width `m`.
+    pub fn one_hidden(m: usize) -> Self {
+        ModelSpec::Mlp { hidden: vec![m], activation: Activation::Relu, mean_field: false }
+    }
+
+    /// Seed 000 App. C.1's two-hidden-layer MLP: both widths twice the input dimension.
+    pub fn two_hidden_2x(input_dim: usize) -> Self {
+        ModelSpec::Mlp { hidden: vec![2 * input_dim, 2 * input_dim], activation: Activation::Relu, mean_field: false }
+    }
+
+    /// A short name for tables and file names.
+    pub fn name(&self) -> String {
+        match self {
+            ModelSpec::Linear => "linear".into(),
+            ModelSpec::Mlp { hidden, activation, mean_field } => {
+                let w: Vec<String> = hidden.iter().map(|h| h.to_string()).collect();
+                format!(
+                    "mlp[{}]{}{}",
+                    w.join("x"),
+                    if *activation == Activation::Softplus { "-softplus" } else { "" },
+                    if *mean_field { "-mf" } else { "" }
+                )
+            }
+            ModelSpec::MadryCnn { .. } => "madry_cnn".into(),
+            ModelSpec::ResNet { depth, stem, .. } => format!(
+                "resnet{}-{}",
+                if *depth == ResNetDepth::R18 { 18 } else { 50 },
+                if *stem == Stem::Cifar { "cifar" } else { "imagenet" }
+            ),
+            ModelSpec::Vgg11 { .. } => "vgg11".into(),
+        }
+    }
+}
+
+/// Any model built from a [`ModelSpec`].
+#[derive(Module, Debug)]
+pub enum Net<B: Backend> {
+    /// [`linear::LinearModel`].
+    Linear(linear::LinearModel<B>),
+    /// [`mlp::Mlp`].
+    Mlp(mlp::Mlp<B>),
+}
+
+impl<B: Backend> Classifier<B> for Net<B> {
+    fn forward_mode(&self, x: Tensor<B, 2>, mode: Mode) -> Tensor<B, 2> {
+        match self {
+            Net::Linear(m) => m.forward_mode(x, mode),
+            Net::Mlp(m) => m.forward_mode(x, mode),
+        }
+    }
+
+    fn input_shape(&self) -> InputShape {
+        match self {
+            Net::Linear(m) => m.input_shape(),
+            Net::Mlp(m) => m.input_shape(),
+        }
+    }
+
+    fn num_classes(&self) -> usize {
+        match self {
+            Net::Linear(m) => m.num_classes(),
+            Net::Mlp(m) => m.num_classes(),
+        }
+    }
+}
+
+/// Builds a model for inputs of shape `input` and `classes` classes, weights drawn from `seed`.
+pub fn build<B: Backend>(
+    spec: &ModelSpec,
+    input: InputShape,
+    classes: usize,
+    seed: Seed,
+    device: &B::Device,
+) -> Result<Net<B>> {
+    if classes < 2 {
+        return Err(Error::InvalidParam { name: "classes".into(), reason: format!("need at least 2 classes, got {classes}") });
+    }
+    if input.dim() == 0 {
+        return Err(Error::InvalidParam { name: "input".into(), reason: "input dimension is 0".into() });
+    }
+    let mut init = init::Init::new(seed, device);
+    Ok(match spec {
+        ModelSpec::Linear => Net::Linear(linear::LinearModel::new(&mut init, input, classes)),
+        ModelSpec::Mlp { hidden, activation, mean_field } => {
+            Net::Mlp(mlp::Mlp::new(&mut init, input, hidden, classes, *activation, *mean_field)?)
+        }
+        other => return Err(Error::InvalidParam { name: "model".into(), reason: format!("{} is not built yet", other.name()) }),
+    })
+}

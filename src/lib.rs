@@ -18,6 +18,7 @@ pub mod plot;
 pub mod prec;
 pub mod rng;
 pub mod theory;
+pub mod train;
 pub mod verify;
 
 pub use data::{Dataset, ImageDataset, Normalization, Provenance, TableDataset};

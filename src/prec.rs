@@ -45,3 +45,17 @@ pub const ERRATUM_MIN: f64 = 1e-9;
 /// correction moves it by ≲ 1e-2 on m = 16…512. 0.05 leaves 5× while still telling order 1, 2 and
 /// 3 apart.
 pub const ORDER_TOL: f64 = 0.05;
+
+/// Central finite-difference step for f32 models (burn tensors). f32 rounding of an O(1) output
+/// is ~6e-8; with h = 1e-2 the rounding error of the quotient is ~1e-5 and the truncation error of
+/// a smooth (SoftPlus) net O(h²) ≈ 1e-4 of its third derivative.
+pub const FD_STEP_F32: f64 = 1e-2;
+
+/// Relative agreement of an f32 autodiff input gradient with a central difference at
+/// [`FD_STEP_F32`], relative to the gradient's largest entry: the truncation and rounding errors
+/// above (≲ 2e-4 together) with 10× room; a wrong factor or sign misses by O(1).
+pub const FD_TOL_F32: f64 = 2e-3;
+
+/// Slack of geometric checks on f32 tensors (a perturbation's norm against ε, a value against
+/// its box): a few ulp of numbers of size ≤ 10.
+pub const F32_SLACK: f64 = 1e-5;

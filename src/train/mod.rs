@@ -1,0 +1,24 @@
+//! Training: threat models, attacks, objectives, the training loop and its checkpoints.
+//!
+//! * [`threat`] — ℓ∞ / ℓ2 balls intersected with the pixel box: project, step, random start.
+//! * [`attack`] — PGD (steps, step size, restarts, random start) and FGSM.
+//! * [`objective`] — what a step minimises (standard, adversarial, …).
+//! * [`trainer`] — SGD / Adam, schedules, early stop, evaluation, exact resume.
+//! * [`checkpoint`] — atomic, self-checking checkpoint files.
+
+pub mod attack;
+pub mod checkpoint;
+pub mod objective;
+pub mod threat;
+pub mod trainer;
+
+pub use attack::{perturb, Attack, Pgd};
+pub use checkpoint::{CheckpointStore, DirStore, MemoryStore};
+pub use objective::Objective;
+pub use threat::{Norm, ThreatModel};
+pub use trainer::{evaluate, train, Augment, EpochRecord, Examples, OptimizerSpec, RunOptions, Schedule, StopReason, TrainConfig, TrainOutcome};
+
+/// The CPU backend: burn-ndarray, f32.
+pub type Cpu = burn::backend::NdArray<f32>;
+/// The CPU backend with autodiff (training, attacks, gradients).
+pub type CpuAutodiff = burn::backend::Autodiff<Cpu>;

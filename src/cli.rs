@@ -15,6 +15,8 @@ use crate::plot::grid::{image_grid_png, GridStyle};
 use crate::rng::Seed;
 use crate::verify::{self, Verdict};
 
+pub mod train;
+
 /// inputgrad: executable theory and reproducible experiments on input-gradient attributions.
 #[derive(Debug, Parser)]
 #[command(name = "inputgrad", version, about)]
@@ -39,6 +41,8 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Train a model (checkpoints each epoch; re-running the same command resumes).
+    Train(Box<train::TrainArgs>),
     /// Data sets: check what is on disk, fetch, draw samples.
     Data {
         /// What to do.
@@ -123,6 +127,7 @@ pub enum SplitArg {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Verify { filter, json, list } => verify_cmd(filter.as_deref(), json, list),
+        Command::Train(args) => train::run(&args),
         Command::Data { command } => match command {
             DataCommand::Check { data_dir } => data_check(data_dir.as_deref()),
             DataCommand::Fetch { name, data_dir, mirror } => data_fetch(&name, data_dir.as_deref(), mirror.as_deref()),

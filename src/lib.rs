@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod metric;
 pub mod model;
 pub mod plot;
 pub mod prec;

@@ -19,6 +19,7 @@
 //! * [`store`] — where data live, what is known about them (md5), `check` and `fetch`.
 
 pub mod block_mnist;
+pub mod catalog;
 pub mod cifar;
 pub mod idx;
 pub mod image_folder;

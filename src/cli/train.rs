@@ -1,0 +1,418 @@
+//! `inputgrad train`: train one model on one data set with one objective, with checkpoints,
+//! resume, history and a meta.json beside the results.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use burn::module::{AutodiffModule, Module};
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Args, ValueEnum};
+
+use crate::data::{catalog, store, Normalization};
+use crate::metric::robustness::robust_accuracy;
+use crate::model::{self, Activation, Classifier, InputShape, ModelSpec, ResNetDepth, Stem};
+use crate::rng::Seed;
+use crate::train::checkpoint::write_atomic;
+use crate::train::trainer::install_interrupt_handler;
+use crate::train::{self, Attack, Augment, DirStore, Examples, Norm, Objective, OptimizerSpec, RunOptions, Schedule, StopReason, ThreatModel, TrainConfig};
+
+/// Model families on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// Linear / logistic regression.
+    Linear,
+    /// One hidden layer of `--width` units.
+    Mlp1,
+    /// Two hidden layers, each twice the input dimension (seed 000 App. C.1).
+    Mlp2x,
+    /// Madry et al.'s MNIST CNN (seed 001 App. J.1).
+    MadryCnn,
+    /// ResNet18 (`--stem`).
+    Resnet18,
+    /// ResNet50 (`--stem`).
+    Resnet50,
+    /// VGG11 with batch norm.
+    Vgg11,
+}
+
+/// Objectives on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Cross-entropy.
+    Standard,
+    /// PGD adversarial training.
+    Pgd,
+    /// FGSM adversarial training.
+    Fgsm,
+}
+
+/// PGD recipes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecipeArg {
+    /// Seed 000 App. C.1: step ε/4, 8 steps, no random start.
+    Seed000,
+    /// Seed 001 App. J.1: random start, ⌊100ε⌋ + 10 steps of 0.01.
+    Seed001,
+    /// 20 steps of 2.5ε/20 with a random start.
+    Pgd20,
+}
+
+/// Arguments of `inputgrad train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Data set: blockmnist, blockmnist-top, mnist-distractor, mnist, fashion-mnist, cifar10, svhn.
+    #[arg(long, default_value = "blockmnist")]
+    pub data: String,
+    /// MNIST digits used as classes by the BlockMNIST family, e.g. `0,1` (default) or `2,4`.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<u8>>,
+    /// Use only the first N training examples (quick runs).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Use only the first N test examples.
+    #[arg(long)]
+    pub test_limit: Option<usize>,
+    /// Model.
+    #[arg(long, value_enum, default_value_t = ModelArg::Mlp2x)]
+    pub model: ModelArg,
+    /// Hidden width of `mlp1`.
+    #[arg(long, default_value_t = 10_000)]
+    pub width: usize,
+    /// Hidden nonlinearity.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
+    pub activation: ActivationArg,
+    /// ResNet stem.
+    #[arg(long, value_enum, default_value_t = StemArg::Cifar)]
+    pub stem: StemArg,
+    /// Objective.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Standard)]
+    pub objective: ObjectiveArg,
+    /// Threat model norm of adversarial training.
+    #[arg(long, value_enum, default_value_t = NormArg::Linf)]
+    pub norm: NormArg,
+    /// Radius ε of adversarial training (pixel range [0, 1]).
+    #[arg(long, default_value_t = 0.3)]
+    pub eps: f64,
+    /// PGD recipe.
+    #[arg(long, value_enum, default_value_t = RecipeArg::Seed000)]
+    pub recipe: RecipeArg,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = OptimArg::Sgd)]
+    pub optimizer: OptimArg,
+    /// Initial learning rate (default: 0.1 for SGD, 1e-4 for Adam, as seeds 000 and 001).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    /// Weight decay.
+    #[arg(long, default_value_t = 5e-4)]
+    pub weight_decay: f64,
+    /// Multiply the learning rate by `--lr-factor` every this many epochs (seed 000: 20).
+    #[arg(long, default_value_t = 20)]
+    pub lr_every: usize,
+    /// Learning-rate factor (seed 000: 0.75).
+    #[arg(long, default_value_t = 0.75)]
+    pub lr_factor: f64,
+    /// Stop once an epoch's mean training loss is below this (seed 000: 0.001).
+    #[arg(long, default_value_t = 1e-3)]
+    pub stop_below: f64,
+    /// Random crop (pad 4) and horizontal flip (CIFAR-style data).
+    #[arg(long)]
+    pub augment: bool,
+    /// Seed of initialisation, shuffling, attacks and block placements.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder: checkpoint.bin, history.csv, meta.json. Re-running the same command resumes.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Device: `cpu`, or `cuda:N` in builds with `--features cuda`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Examples attacked for the final robust accuracy (0 = skip). Uses twice the training
+    /// steps (seed 000 App. C.1) for PGD objectives, PGD-20 otherwise.
+    #[arg(long, default_value_t = 1000)]
+    pub robust_eval: usize,
+    /// Data folder (default: $INPUTGRAD_DATA, else ./data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Hidden nonlinearity on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActivationArg {
+    /// ReLU.
+    Relu,
+    /// SoftPlus (β = 1).
+    Softplus,
+}
+
+/// ResNet stem on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StemArg {
+    /// 3×3 stride-1 convolution, no pooling.
+    Cifar,
+    /// 7×7 stride-2 convolution and max-pool.
+    Imagenet,
+}
+
+/// Norm on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NormArg {
+    /// ℓ∞.
+    Linf,
+    /// ℓ2.
+    L2,
+}
+
+/// Optimiser on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimArg {
+    /// SGD with momentum.
+    Sgd,
+    /// Adam.
+    Adam,
+}
+
+impl TrainArgs {
+    fn model_spec(&self, input_dim: usize) -> ModelSpec {
+        let activation = match self.activation {
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Softplus => Activation::Softplus,
+        };
+        let stem = match self.stem {
+            StemArg::Cifar => Stem::Cifar,
+            StemArg::Imagenet => Stem::Imagenet,
+        };
+        match self.model {
+            ModelArg::Linear => ModelSpec::Linear,
+            ModelArg::Mlp1 => ModelSpec::Mlp { hidden: vec![self.width], activation, mean_field: false },
+            ModelArg::Mlp2x => ModelSpec::Mlp { hidden: vec![2 * input_dim, 2 * input_dim], activation, mean_field: false },
+            ModelArg::MadryCnn => ModelSpec::MadryCnn { activation },
+            ModelArg::Resnet18 => ModelSpec::ResNet { depth: ResNetDepth::R18, stem, activation },
+            ModelArg::Resnet50 => ModelSpec::ResNet { depth: ResNetDepth::R50, stem, activation },
+            ModelArg::Vgg11 => ModelSpec::Vgg11 { activation },
+        }
+    }
+
+    fn threat(&self, range: (f32, f32)) -> anyhow::Result<ThreatModel> {
+        let norm = match self.norm {
+            NormArg::Linf => Norm::Linf,
+            NormArg::L2 => Norm::L2,
+        };
+        Ok(ThreatModel::new(norm, self.eps, Some(range)).context("--eps")?)
+    }
+
+    fn objective(&self, range: (f32, f32)) -> anyhow::Result<Objective> {
+        Ok(match self.objective {
+            ObjectiveArg::Standard => Objective::Standard,
+            ObjectiveArg::Pgd => Objective::Adversarial { threat: self.threat(range)?, attack: self.recipe(false) },
+            ObjectiveArg::Fgsm => Objective::Adversarial { threat: self.threat(range)?, attack: Attack::Fgsm { random_start: false, step_size: None } },
+        })
+    }
+
+    fn recipe(&self, eval: bool) -> Attack {
+        match (self.recipe, eval) {
+            (RecipeArg::Seed000, false) => Attack::seed000_training(self.eps),
+            (RecipeArg::Seed000, true) => Attack::seed000_eval(self.eps),
+            (RecipeArg::Seed001, false) => Attack::seed001_training(self.eps),
+            (RecipeArg::Seed001, true) => match Attack::seed001_training(self.eps) {
+                Attack::Pgd(mut p) => {
+                    p.steps *= 2;
+                    Attack::Pgd(p)
+                }
+                other => other,
+            },
+            (RecipeArg::Pgd20, _) => Attack::pgd20(self.eps),
+        }
+    }
+
+    fn config(&self) -> TrainConfig {
+        let optimizer = match self.optimizer {
+            OptimArg::Sgd => OptimizerSpec::Sgd { lr: self.lr.unwrap_or(0.1), momentum: self.momentum, weight_decay: self.weight_decay, nesterov: false },
+            OptimArg::Adam => OptimizerSpec::Adam { lr: self.lr.unwrap_or(1e-4), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: self.weight_decay },
+        };
+        TrainConfig {
+            epochs: self.epochs,
+            batch_size: self.batch,
+            optimizer,
+            schedule: Schedule::Step { every: self.lr_every, factor: self.lr_factor },
+            stop_below_loss: Some(self.stop_below),
+            augment: if self.augment { Augment::CropFlip { pad: 4 } } else { Augment::None },
+            seed: Seed(self.seed),
+            divergence_loss: train::trainer::DEFAULT_DIVERGENCE_LOSS,
+        }
+    }
+}
+
+/// Runs `inputgrad train` on the device named by `--device`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<i32> {
+    match args.device.as_str() {
+        "cpu" => run_on::<train::CpuAutodiff>(args, &Default::default(), "ndarray-cpu"),
+        d if d.starts_with("cuda") => cuda(args, d),
+        other => bail!("--device {other}: expected `cpu` or `cuda:N`"),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(args: &TrainArgs, d: &str) -> anyhow::Result<i32> {
+    let index: usize = d.strip_prefix("cuda:").unwrap_or("0").parse().with_context(|| format!("--device {d}: expected cuda:N"))?;
+    let device = burn::backend::cuda::CudaDevice::new(index);
+    run_on::<burn::backend::Autodiff<burn::backend::Cuda<f32>>>(args, &device, &format!("cuda:{index}"))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(_args: &TrainArgs, d: &str) -> anyhow::Result<i32> {
+    bail!("--device {d}: this build has no GPU backend; rebuild with `cargo build --release --features cuda`")
+}
+
+fn examples<'a>(x: &'a ndarray::Array2<f32>, y: &'a [usize], image: [usize; 3]) -> anyhow::Result<Examples<'a>> {
+    Ok(Examples::new(x.view(), y, Some(image))?)
+}
+
+fn run_on<B: AutodiffBackend>(args: &TrainArgs, device: &B::Device, backend: &str) -> anyhow::Result<i32>
+where
+    model::Net<B>: AutodiffModule<B>,
+    <model::Net<B> as AutodiffModule<B>>::InnerModule: Classifier<B::InnerBackend>,
+{
+    let t0 = Instant::now();
+    let dir = store::resolve_data_dir(args.data_dir.as_deref());
+    let norm = Normalization::default();
+    // Arguments first, data second: a typo fails at once.
+    let cfg = args.config();
+    cfg.validate().context("training configuration")?;
+    let objective = args.objective(norm.range)?;
+    objective.validate().context("--objective")?;
+    args.threat(norm.range)?;
+    let data = catalog::load(&args.data, &dir, args.classes.as_deref(), Seed(args.seed), &norm)
+        .with_context(|| format!("loading `{}` from {}", args.data, dir.display()))?;
+    let train_ds = match args.train_limit {
+        Some(n) => data.train.head(n),
+        None => data.train,
+    };
+    let test_ds = match args.test_limit {
+        Some(n) => data.test.head(n),
+        None => data.test,
+    };
+    let (c, h, w) = train_ds.image_shape();
+    let xtr = train_ds.flattened();
+    let xte = test_ds.flattened();
+    let tr = examples(&xtr, &train_ds.labels, [c, h, w])?;
+    let te = examples(&xte, &test_ds.labels, [c, h, w])?;
+    let spec = args.model_spec(c * h * w);
+    let net = model::build::<B>(&spec, InputShape::Image { c, h, w }, train_ds.num_classes, Seed(args.seed), device)
+        .with_context(|| format!("building {}", spec.name()))?;
+    eprintln!(
+        "training {} ({} parameters) on {} ({} train / {} test, {}x{}x{}) with {} for up to {} epochs on {backend}",
+        spec.name(),
+        net.num_params(),
+        args.data,
+        tr.len(),
+        te.len(),
+        c,
+        h,
+        w,
+        objective.name(),
+        cfg.epochs
+    );
+    install_interrupt_handler();
+    let mut store = DirStore::new(&args.out);
+    let out = train::train::<B, _>(
+        net,
+        &tr,
+        Some(&te),
+        &cfg,
+        &objective,
+        RunOptions { checkpoint: Some(&mut store), progress: true, ..Default::default() },
+        device,
+    )
+    .with_context(|| format!("training into {}", args.out.display()))?;
+    write_history(&args.out.join("history.csv"), &out.history)?;
+    for r in &out.history {
+        eprintln!(
+            "epoch {:>3}  lr {:.4}  train loss {:.5}  train acc {:.4}  test acc {}  {:.1}s",
+            r.epoch + 1,
+            r.lr,
+            r.train_loss,
+            r.train_acc,
+            r.test_acc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "-".into()),
+            r.seconds
+        );
+    }
+    if let StopReason::Interrupted { global_step } = out.stop {
+        eprintln!("interrupted after {global_step} steps; checkpoint in {} (re-run the same command to resume)", store.path().display());
+        return Ok(130);
+    }
+    let mut robust = None;
+    if args.robust_eval > 0 && (args.objective != ObjectiveArg::Standard || args.eps > 0.0) {
+        let n = args.robust_eval.min(te.len());
+        let attack = match args.objective {
+            ObjectiveArg::Pgd => args.recipe(true),
+            _ => Attack::pgd20(args.eps),
+        };
+        let threat = args.threat(norm.range)?;
+        let (clean, rob) = robust_accuracy::<B, _>(&out.model, xte.slice(ndarray::s![..n, ..]), &te.y[..n], &threat, &attack, 250, Seed(args.seed).derive(7), device)?;
+        eprintln!("robust accuracy on {n} test examples under {:?} eps {}: {rob:.4} (clean {clean:.4})", threat.norm, args.eps);
+        robust = Some(serde_json::json!({ "examples": n, "threat": threat, "attack": attack, "clean_accuracy": clean, "robust_accuracy": rob }));
+    }
+    let last = out.history.last();
+    let meta = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>(),
+        "data": args.data,
+        "train_examples": tr.len(),
+        "test_examples": te.len(),
+        "model": spec,
+        "objective": objective,
+        "config": cfg,
+        "seed": args.seed,
+        "spec_hash": crate::data::md5_hex(serde_json::json!({"model": spec, "objective": objective, "config": cfg, "data": args.data, "classes": args.classes, "limits": [args.train_limit, args.test_limit]}).to_string().as_bytes()),
+        "git_revision": super::git_revision(),
+        "backend": backend,
+        "resumed": out.resumed,
+        "stop": out.stop,
+        "epochs_run": out.history.len(),
+        "final_test_accuracy": last.and_then(|r| r.test_acc),
+        "final_train_loss": last.map(|r| r.train_loss),
+        "robust": robust,
+        "weights_md5": model::weights_fingerprint::<B, _>(&out.model),
+        "wall_seconds": t0.elapsed().as_secs_f64(),
+        "provenance": train_ds.provenance,
+    });
+    write_atomic(&args.out.join("meta.json"), serde_json::to_string_pretty(&meta)?.as_bytes())?;
+    println!(
+        "{}: test accuracy {:.4} after {} epochs ({:?}); results in {}",
+        spec.name(),
+        last.and_then(|r| r.test_acc).unwrap_or(f64::NAN),
+        out.history.len(),
+        out.stop,
+        args.out.display()
+    );
+    Ok(0)
+}
+
+fn write_history(path: &Path, rows: &[train::EpochRecord]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "steps", "seconds"])?;
+    for r in rows {
+        w.write_record([
+            (r.epoch + 1).to_string(),
+            r.lr.to_string(),
+            r.train_loss.to_string(),
+            r.train_acc.to_string(),
+            r.test_loss.map(|v| v.to_string()).unwrap_or_default(),
+            r.test_acc.map(|v| v.to_string()).unwrap_or_default(),
+            r.steps.to_string(),
+            r.seconds.to_string(),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_atomic(path, &bytes)?;
+    Ok(())
+}

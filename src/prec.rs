@@ -59,3 +59,24 @@ pub const FD_TOL_F32: f64 = 2e-3;
 /// Slack of geometric checks on f32 tensors (a perturbation's norm against ε, a value against
 /// its box): a few ulp of numbers of size ≤ 10.
 pub const F32_SLACK: f64 = 1e-5;
+
+/// Agreement of two f32 evaluations of the same O(1) quantity by different formulas (a burn
+/// forward pass against a hand computation in f64, a sample alone against the same sample in a
+/// batch): ε_f32 ≈ 6e-8 per operation over O(10²) operations gives ~6e-6; 1e-5 still catches any
+/// wrong constant (a missing eps or a biased/unbiased mix-up moves results by ≥ 1e-3).
+pub const F32_EXACT: f64 = 1e-5;
+
+/// Agreement of an input gradient g with a central finite difference at [`FD_STEP_F32`] along a
+/// unit direction u (g/‖g‖ or random) on an f32 *conv* net, as |quotient − ⟨g, u⟩| / ‖g‖. The
+/// quotient is limited by f32 rounding of the deep forward pass and by ReLU / max-pool kinks inside
+/// the step: measured worst 1.4e-2 (ReLU ResNet18; the same gradients agree to 1e-8 in f64). 5e-2
+/// leaves 3.5× and catches a lost path or a wrong factor (errors of order 1), not subtle errors:
+/// those are the job of the f64 check with [`FD_TOL_NET`].
+pub const FD_TOL_F32_CONV: f64 = 5e-2;
+
+/// Agreement of an input gradient with a central finite difference at [`FD_STEP`] on an f64
+/// conv net (ReLU included), relative to the largest gradient entry of the same example. Measured
+/// worst: 4e-7 (SoftPlus ResNet50, whose larger logits make the rounding term ε_f64·|f|/h the
+/// biggest), ≤ 1e-7 for the others (no kink within 1e-6 on the test inputs). 1e-5 leaves 25×;
+/// a lost path or a wrong factor gives errors ≥ 1e-2.
+pub const FD_TOL_NET: f64 = 1e-5;

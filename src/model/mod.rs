@@ -19,10 +19,14 @@
 //! * [`init`] — seeded initialisers.
 //! * [`grad`] — exact per-sample input gradients.
 
+pub mod cnn;
 pub mod grad;
 pub mod init;
 pub mod linear;
 pub mod mlp;
+pub mod norm;
+pub mod resnet;
+pub mod vgg;
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
@@ -243,6 +247,12 @@ pub enum Net<B: Backend> {
     Linear(linear::LinearModel<B>),
     /// [`mlp::Mlp`].
     Mlp(mlp::Mlp<B>),
+    /// [`cnn::MadryCnn`].
+    Cnn(cnn::MadryCnn<B>),
+    /// [`resnet::ResNet`].
+    ResNet(resnet::ResNet<B>),
+    /// [`vgg::Vgg`].
+    Vgg(vgg::Vgg<B>),
 }
 
 impl<B: Backend> Classifier<B> for Net<B> {
@@ -250,6 +260,9 @@ impl<B: Backend> Classifier<B> for Net<B> {
         match self {
             Net::Linear(m) => m.forward_mode(x, mode),
             Net::Mlp(m) => m.forward_mode(x, mode),
+            Net::Cnn(m) => m.forward_mode(x, mode),
+            Net::ResNet(m) => m.forward_mode(x, mode),
+            Net::Vgg(m) => m.forward_mode(x, mode),
         }
     }
 
@@ -257,6 +270,9 @@ impl<B: Backend> Classifier<B> for Net<B> {
         match self {
             Net::Linear(m) => m.input_shape(),
             Net::Mlp(m) => m.input_shape(),
+            Net::Cnn(m) => m.input_shape(),
+            Net::ResNet(m) => m.input_shape(),
+            Net::Vgg(m) => m.input_shape(),
         }
     }
 
@@ -264,6 +280,9 @@ impl<B: Backend> Classifier<B> for Net<B> {
         match self {
             Net::Linear(m) => m.num_classes(),
             Net::Mlp(m) => m.num_classes(),
+            Net::Cnn(m) => m.num_classes(),
+            Net::ResNet(m) => m.num_classes(),
+            Net::Vgg(m) => m.num_classes(),
         }
     }
 }
@@ -288,7 +307,11 @@ pub fn build<B: Backend>(
         ModelSpec::Mlp { hidden, activation, mean_field } => {
             Net::Mlp(mlp::Mlp::new(&mut init, input, hidden, classes, *activation, *mean_field)?)
         }
-        other => return Err(Error::InvalidParam { name: "model".into(), reason: format!("{} is not built yet", other.name()) }),
+        ModelSpec::MadryCnn { activation } => Net::Cnn(cnn::MadryCnn::new(&mut init, input, classes, *activation)?),
+        ModelSpec::ResNet { depth, stem, activation } => {
+            Net::ResNet(resnet::ResNet::new(&mut init, input, classes, *depth, *stem, *activation)?)
+        }
+        ModelSpec::Vgg11 { activation } => Net::Vgg(vgg::Vgg::new(&mut init, input, classes, *activation)?),
     })
 }
 

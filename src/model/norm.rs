@@ -1,0 +1,144 @@
+//! Batch normalisation over the channels of `[N, C, H, W]` activations, with the train/eval switch
+//! as an argument.
+//!
+//! burn's own `BatchNorm` trains (uses batch statistics and updates its running averages) whenever
+//! the backend records gradients. Attacks and input-gradient attributions differentiate through the
+//! model on an autodiff backend, so with burn's module every PGD step would overwrite the running
+//! statistics with those of adversarial batches. Here the [`Mode`] decides: evaluation never
+//! touches the running statistics, whatever the backend.
+//!
+//! Constants follow PyTorch's `nn.BatchNorm2d` defaults (momentum 0.1, eps 1e-5), and so does the
+//! update of the running variance, which uses the *unbiased* batch variance while the batch itself
+//! is normalised with the biased one (burn's module uses the biased variance for both). Running
+//! statistics therefore match a PyTorch model trained on the same batches, and state dicts carry
+//! over unchanged.
+
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use super::Mode;
+
+/// PyTorch's default `momentum` of `nn.BatchNorm2d`: running ← (1 − m)·running + m·batch.
+pub const BN_MOMENTUM: f64 = 0.1;
+/// PyTorch's default `eps` of `nn.BatchNorm2d`, added to the variance before the square root.
+pub const BN_EPS: f64 = 1e-5;
+
+/// Batch normalisation of 2-d feature maps with learnable scale γ and shift β.
+///
+/// Train: `y = γ (x − μ_B)/√(σ²_B + eps) + β` with the per-channel batch mean μ_B and biased
+/// variance σ²_B over `N·H·W` values, then `running_mean ← (1 − m) running_mean + m μ_B` and
+/// `running_var ← (1 − m) running_var + m σ²_B · n/(n − 1)` (n = N·H·W).
+/// Eval: the same affine map with the running statistics; nothing is updated, and each example's
+/// output depends on that example only.
+#[derive(Module, Debug)]
+pub struct BatchNorm2d<B: Backend> {
+    /// Scale γ `[C]` (PyTorch's `weight`).
+    pub gamma: Param<Tensor<B, 1>>,
+    /// Shift β `[C]` (PyTorch's `bias`).
+    pub beta: Param<Tensor<B, 1>>,
+    /// Running mean `[C]`.
+    pub running_mean: RunningState<Tensor<B, 1>>,
+    /// Running (unbiased) variance `[C]`.
+    pub running_var: RunningState<Tensor<B, 1>>,
+    momentum: f64,
+    eps: f64,
+}
+
+impl<B: Backend> BatchNorm2d<B> {
+    /// A fresh layer over `channels` channels: γ = 1, β = 0, running mean 0 and variance 1
+    /// (PyTorch's initial state), momentum [`BN_MOMENTUM`], eps [`BN_EPS`].
+    pub fn new(channels: usize, device: &B::Device) -> Self {
+        BatchNorm2d {
+            gamma: Param::from_tensor(Tensor::ones([channels], device)),
+            beta: Param::from_tensor(Tensor::zeros([channels], device)),
+            running_mean: RunningState::new(Tensor::zeros([channels], device)),
+            running_var: RunningState::new(Tensor::ones([channels], device)),
+            momentum: BN_MOMENTUM,
+            eps: BN_EPS,
+        }
+    }
+
+    /// Number of channels C.
+    pub fn channels(&self) -> usize {
+        self.gamma.dims()[0]
+    }
+
+    /// Momentum of the running averages.
+    pub fn momentum(&self) -> f64 {
+        self.momentum
+    }
+
+    /// The constant added to the variance.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// The current running mean and running variance, each `[C]`, including any update made by a
+    /// training pass on this thread.
+    pub fn running_stats(&self) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        (self.running_mean.value_sync(), self.running_var.value_sync())
+    }
+
+    /// A layer with the given state (used when loading trained weights), momentum [`BN_MOMENTUM`]
+    /// and eps [`BN_EPS`].
+    ///
+    /// # Shapes
+    /// - `gamma`, `beta`, `running_mean`, `running_var`: `[C]`
+    pub fn from_tensors(gamma: Tensor<B, 1>, beta: Tensor<B, 1>, running_mean: Tensor<B, 1>, running_var: Tensor<B, 1>) -> Self {
+        BatchNorm2d {
+            gamma: Param::from_tensor(gamma),
+            beta: Param::from_tensor(beta),
+            running_mean: RunningState::new(running_mean),
+            running_var: RunningState::new(running_var),
+            momentum: BN_MOMENTUM,
+            eps: BN_EPS,
+        }
+    }
+
+    /// Normalises `x` in the given mode; in [`Mode::Train`] also updates the running statistics.
+    ///
+    /// # Shapes
+    /// - `x`: `[N, C, H, W]`
+    /// - output: `[N, C, H, W]`
+    ///
+    /// # Panics
+    /// In [`Mode::Train`] when a channel has a single value (N·H·W = 1): its unbiased variance is
+    /// undefined. PyTorch raises the same error; training loops use batches of at least two.
+    pub fn forward(&self, x: Tensor<B, 4>, mode: Mode) -> Tensor<B, 4> {
+        let [n, c, h, w] = x.dims();
+        let device = x.device();
+        let (mean, var) = match mode {
+            Mode::Eval => {
+                let (m, v) = self.running_stats();
+                (m.to_device(&device).reshape([1, c, 1, 1]), v.to_device(&device).reshape([1, c, 1, 1]))
+            }
+            Mode::Train => {
+                let count = n * h * w;
+                assert!(
+                    count > 1,
+                    "batch norm in train mode needs more than one value per channel, got input {:?}",
+                    [n, c, h, w]
+                );
+                // Per-channel statistics over N, H, W: [N, C, H, W] → [C, N·H·W].
+                let flat = x.clone().swap_dims(0, 1).reshape([c, count]);
+                let mean = flat.clone().mean_dim(1); // [C, 1]
+                let var = (flat - mean.clone()).square().mean_dim(1); // biased, [C, 1]
+                let unbiased = var.clone().detach().mul_scalar(count as f64 / (count - 1) as f64).reshape([c]);
+                let (rm, rv) = self.running_stats();
+                let m = self.momentum;
+                let new_mean = rm.mul_scalar(1.0 - m).add(mean.clone().detach().reshape([c]).mul_scalar(m));
+                let new_var = rv.mul_scalar(1.0 - m).add(unbiased.mul_scalar(m));
+                self.running_mean.update(new_mean.detach());
+                self.running_var.update(new_var.detach());
+                (mean.reshape([1, c, 1, 1]), var.reshape([1, c, 1, 1]))
+            }
+        };
+        // A division, not `recip()`: burn-ndarray's SIMD `recip` is the hardware approximation
+        // (relative error up to 4e-5, and lane-dependent, so not even reproducible between calls).
+        let std = var.add_scalar(self.eps).sqrt();
+        let gamma = self.gamma.val().reshape([1, c, 1, 1]);
+        let beta = self.beta.val().reshape([1, c, 1, 1]);
+        (x - mean).div(std).mul(gamma).add(beta)
+    }
+}

@@ -1,5 +1,5 @@
 //! Convolutional models: output shapes, batch normalisation's train/eval semantics, input gradients
-//! against finite differences, seeding and build errors.
+//! against finite differences, seeding, build errors, and PyTorch weight loading.
 //!
 //! Sizes are tiny (8×8 to 16×16 images, batches of 2–4) so the file runs in about a minute on two
 //! cores; ResNet50 dominates.
@@ -7,10 +7,14 @@
 #[path = "support/fd.rs"]
 mod fd;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
 use burn::backend::{Autodiff, NdArray};
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, TensorData};
 use inputgrad::model::init::Init;
 use inputgrad::model::norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
+use inputgrad::model::pytorch::load_pytorch_resnet;
 use inputgrad::model::resnet::ResNet;
 use inputgrad::model::{build, input_gradient, Activation, Classifier, GradTarget, InputShape, Mode, ModelSpec, Net, ResNetDepth, Stem};
 use inputgrad::{prec, Error, Seed};
@@ -275,4 +279,110 @@ fn fd_step_sweep() {
             eprintln!("{} {act:?}: {}", spec.name(), line.join("  "));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch weights
+
+/// A Python interpreter with torch: `$INPUTGRAD_TORCH_PYTHON`, else `../torchenv/bin/python` next
+/// to the checkout, else `python3`. None when none of them imports torch.
+fn torch_python() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(p) = std::env::var_os("INPUTGRAD_TORCH_PYTHON") {
+        candidates.push(PathBuf::from(p));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../torchenv/bin/python"));
+    candidates.push(PathBuf::from("python3"));
+    candidates.into_iter().find(|p| Command::new(p).args(["-c", "import torch"]).output().is_ok_and(|o| o.status.success()))
+}
+
+/// Writes `resnet.pt` and `reference.json` with tests/support/torch_resnet.py into `dir`.
+fn torch_reference(python: &Path, dir: &Path, depth: u32, stem: &str, classes: usize, shape: [usize; 3], batch: usize) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/torch_resnet.py");
+    let args = [depth.to_string(), stem.into(), classes.to_string(), shape[0].to_string(), shape[1].to_string(), shape[2].to_string(), batch.to_string(), "0".into()];
+    let out = Command::new(python).arg(script).arg(dir).args(args).output().expect("run python");
+    assert!(out.status.success(), "torch_resnet.py failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn read_matrix(v: &serde_json::Value) -> (Vec<f32>, [usize; 2]) {
+    let rows = v.as_array().expect("rows");
+    let cols = rows[0].as_array().expect("row").len();
+    let flat: Vec<f32> = rows.iter().flat_map(|r| r.as_array().expect("row").iter().map(|x| x.as_f64().expect("number") as f32)).collect();
+    (flat, [rows.len(), cols])
+}
+
+fn check_against_torch(depth: ResNetDepth, stem: Stem) {
+    let Some(python) = torch_python() else {
+        eprintln!("SKIP: no Python with torch (set INPUTGRAD_TORCH_PYTHON); PyTorch comparison not run");
+        return;
+    };
+    let device = dev();
+    let (classes, shape, batch) = (5, [3, 16, 16], 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (d, s) = (if depth == ResNetDepth::R18 { 18 } else { 50 }, if stem == Stem::Cifar { "cifar" } else { "imagenet" });
+    torch_reference(&python, dir.path(), d, s, classes, shape, batch);
+    let reference: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("reference.json")).expect("read json")).expect("json");
+    let (x, xdims) = read_matrix(&reference["x"]);
+    let (want, _) = read_matrix(&reference["logits"]);
+    let mut init = Init::<I>::new(Seed(0), &device);
+    let model = ResNet::new(&mut init, img(shape[0], shape[1], shape[2]), classes, depth, stem, Activation::Relu).expect("build");
+    let model = load_pytorch_resnet(model, &dir.path().join("resnet.pt")).expect("load");
+    let got = values(model.logits(Tensor::from_data(TensorData::new(x, xdims), &device)));
+    let worst = got.iter().zip(&want).map(|(a, b)| (a - *b as f64).abs()).fold(0.0, f64::max);
+    eprintln!("resnet{d}-{s}: max |ours − torch| = {worst:.2e} over {} logits", got.len());
+    assert!(worst <= prec::TORCH_F32_TOL, "max |ours − torch| = {worst}");
+}
+
+#[test]
+fn pytorch_resnet18_cifar_logits_match_torch() {
+    check_against_torch(ResNetDepth::R18, Stem::Cifar);
+}
+
+#[test]
+fn pytorch_resnet50_imagenet_logits_match_torch() {
+    check_against_torch(ResNetDepth::R50, Stem::Imagenet);
+}
+
+#[test]
+fn pytorch_loader_errors_name_the_file_and_key() {
+    let device = dev();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let new = |classes: usize, depth: ResNetDepth| {
+        let mut init = Init::<I>::new(Seed(0), &device);
+        ResNet::<I>::new(&mut init, img(3, 8, 8), classes, depth, Stem::Cifar, Activation::Relu).expect("build")
+    };
+    // Missing file: an I/O error with the path.
+    let missing = dir.path().join("nope.pt");
+    match load_pytorch_resnet(new(5, ResNetDepth::R18), &missing) {
+        Err(e @ Error::Io { .. }) => assert!(e.to_string().contains("nope.pt"), "{e}"),
+        other => panic!("expected Io, got {:?}", other.map(|_| ())),
+    }
+    // Not a PyTorch file: a format error with the path.
+    let garbage = dir.path().join("garbage.pt");
+    std::fs::write(&garbage, b"this is not a pickle").expect("write");
+    match load_pytorch_resnet(new(5, ResNetDepth::R18), &garbage) {
+        Err(e @ Error::Format { .. }) => assert!(e.to_string().contains("garbage.pt"), "{e}"),
+        other => panic!("expected Format, got {:?}", other.map(|_| ())),
+    }
+    let Some(python) = torch_python() else {
+        eprintln!("SKIP: no Python with torch; key-level loader errors not checked");
+        return;
+    };
+    torch_reference(&python, dir.path(), 18, "cifar", 5, [3, 8, 8], 1);
+    let file = dir.path().join("resnet.pt");
+    // Wrong number of classes: a shape mismatch at fc.weight.
+    let e = load_pytorch_resnet(new(4, ResNetDepth::R18), &file).map(|_| ()).expect_err("shape mismatch");
+    let msg = e.to_string();
+    assert!(msg.contains("resnet.pt") && msg.contains("`fc.weight`") && msg.contains("[5, 512]"), "{msg}");
+    // A ResNet18 file into a ResNet50: the first bottleneck conv is 1×1, the file's 3×3.
+    let e = load_pytorch_resnet(new(5, ResNetDepth::R50), &file).map(|_| ()).expect_err("shape mismatch");
+    let msg = e.to_string();
+    assert!(msg.contains("resnet.pt") && msg.contains("`layer1.0.conv1.weight`") && msg.contains("[64, 64, 3, 3]"), "{msg}");
+    // A file with a key the model lacks: `strict` loading refuses it. Dropping a key: named as missing.
+    let e = load_pytorch_resnet(new(5, ResNetDepth::R18), &dir.path().join("resnet_extra.pt")).map(|_| ()).expect_err("extra key");
+    let msg = e.to_string();
+    assert!(msg.contains("resnet_extra.pt") && msg.contains("unexpected key `extra.weight`"), "{msg}");
+    let e = load_pytorch_resnet(new(5, ResNetDepth::R18), &dir.path().join("resnet_missing.pt")).map(|_| ()).expect_err("missing key");
+    let msg = e.to_string();
+    assert!(msg.contains("resnet_missing.pt") && msg.contains("missing key `layer2.0.downsample.1.running_var`"), "{msg}");
 }

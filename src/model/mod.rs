@@ -16,6 +16,7 @@
 //! * [`norm`] — batch normalisation whose train/eval mode is an argument, not a property of the
 //!   backend (burn's own `BatchNorm` trains whenever autodiff is on, which would let an attack
 //!   update the running statistics).
+//! * [`pytorch`] — loading torchvision ResNet state dicts.
 //! * [`init`] — seeded initialisers.
 //! * [`grad`] — exact per-sample input gradients.
 
@@ -25,6 +26,7 @@ pub mod init;
 pub mod linear;
 pub mod mlp;
 pub mod norm;
+pub mod pytorch;
 pub mod resnet;
 pub mod vgg;
 

@@ -14,7 +14,8 @@
 //!
 //! Initialisation as torchvision: convolutions without bias, N(0, 2/(c_out·k²)) ("kaiming_normal_,
 //! mode=fan_out"), BN γ = 1, β = 0, the final layer PyTorch's default `nn.Linear` initialisation.
-//! Field names follow torchvision's state-dict keys.
+//! Field names follow torchvision's state-dict keys, which [`super::pytorch::load_pytorch_resnet`]
+//! reads.
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;

@@ -1,8 +1,8 @@
 //! Convolutional models: output shapes, batch normalisation's train/eval semantics, input gradients
 //! against finite differences, seeding, build errors, and PyTorch weight loading.
 //!
-//! Sizes are tiny (8×8 to 16×16 images, batches of 2–4) so the file runs in about a minute on two
-//! cores; ResNet50 dominates.
+//! Sizes are tiny (8×8 to 16×16 images, batches of 2–4) so the file runs in under half a minute
+//! on two cores.
 
 #[path = "support/fd.rs"]
 mod fd;

@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::Linear;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::max_pool2d;
+use super::conv::{conv2d, max_pool2d};
 use burn::tensor::Tensor;
 
 use super::init::Init;
@@ -80,7 +80,7 @@ impl<B: Backend> MadryCnn<B> {
 
 /// 2×2 max-pool with stride 2 (floor), as `nn.MaxPool2d(2)`.
 fn pool2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false)
+    max_pool2d(x, [2, 2], [2, 2], [0, 0])
 }
 
 impl<B: Backend> Classifier<B> for MadryCnn<B> {
@@ -91,8 +91,8 @@ impl<B: Backend> Classifier<B> for MadryCnn<B> {
         let n = x.dims()[0];
         let [c, h, w] = self.image;
         let z = x.reshape([n, c, h, w]);
-        let z = pool2(self.activation.apply(self.conv1.forward(z)));
-        let z = pool2(self.activation.apply(self.conv2.forward(z)));
+        let z = pool2(self.activation.apply(conv2d(&self.conv1, z)));
+        let z = pool2(self.activation.apply(conv2d(&self.conv2, z)));
         let z = z.reshape([n, CHANNELS[1] * (h / DOWNSAMPLE) * (w / DOWNSAMPLE)]);
         let z = self.activation.apply(self.fc1.forward(z));
         self.fc2.forward(z)

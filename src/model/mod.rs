@@ -21,6 +21,7 @@
 //! * [`grad`] — exact per-sample input gradients.
 
 pub mod cnn;
+pub mod conv;
 pub mod grad;
 pub mod init;
 pub mod linear;

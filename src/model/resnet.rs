@@ -21,7 +21,7 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::Linear;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::max_pool2d;
+use super::conv::{conv2d, max_pool2d};
 use burn::tensor::Tensor;
 
 use super::init::Init;
@@ -72,7 +72,7 @@ impl<B: Backend> ConvBn<B> {
     /// - `x`: `[N, c_in, H, W]`
     /// - output: `[N, c_out, H', W']`
     pub fn forward(&self, x: Tensor<B, 4>, mode: Mode) -> Tensor<B, 4> {
-        self.bn.forward(self.conv.forward(x), mode)
+        self.bn.forward(conv2d(&self.conv, x), mode)
     }
 }
 
@@ -153,13 +153,13 @@ impl<B: Backend> Block<B> {
     pub fn forward(&self, x: Tensor<B, 4>, mode: Mode, act: Activation) -> Tensor<B, 4> {
         let (out, downsample) = match self {
             Block::Basic(b) => {
-                let z = act.apply(b.bn1.forward(b.conv1.forward(x.clone()), mode));
-                (b.bn2.forward(b.conv2.forward(z), mode), &b.downsample)
+                let z = act.apply(b.bn1.forward(conv2d(&b.conv1, x.clone()), mode));
+                (b.bn2.forward(conv2d(&b.conv2, z), mode), &b.downsample)
             }
             Block::Bottleneck(b) => {
-                let z = act.apply(b.bn1.forward(b.conv1.forward(x.clone()), mode));
-                let z = act.apply(b.bn2.forward(b.conv2.forward(z), mode));
-                (b.bn3.forward(b.conv3.forward(z), mode), &b.downsample)
+                let z = act.apply(b.bn1.forward(conv2d(&b.conv1, x.clone()), mode));
+                let z = act.apply(b.bn2.forward(conv2d(&b.conv2, z), mode));
+                (b.bn3.forward(conv2d(&b.conv3, z), mode), &b.downsample)
             }
         };
         let shortcut = match downsample {
@@ -270,10 +270,10 @@ impl<B: Backend> ResNet<B> {
         let n = x.dims()[0];
         let [c, h, w] = self.image;
         let mut z = x.reshape([n, c, h, w]);
-        z = self.activation.apply(self.bn1.forward(self.conv1.forward(z), mode));
+        z = self.activation.apply(self.bn1.forward(conv2d(&self.conv1, z), mode));
         if self.stem == Stem::Imagenet {
             // torchvision: nn.MaxPool2d(kernel_size=3, stride=2, padding=1).
-            z = max_pool2d(z, [3, 3], [2, 2], [1, 1], [1, 1], false);
+            z = max_pool2d(z, [3, 3], [2, 2], [1, 1]);
         }
         for stage in self.stages() {
             for block in stage {

@@ -20,7 +20,7 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::Linear;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::max_pool2d;
+use super::conv::{conv2d, max_pool2d};
 use burn::tensor::Tensor;
 
 use super::init::Init;
@@ -116,7 +116,7 @@ impl<B: Backend> Vgg<B> {
         let [c, h, w] = self.image;
         let mut z = x.reshape([n, c, h, w]);
         for (layer, &pool) in self.convs.iter().zip(&self.pool_after) {
-            z = self.activation.apply(layer.bn.forward(layer.conv.forward(z), mode));
+            z = self.activation.apply(layer.bn.forward(conv2d(&layer.conv, z), mode));
             if pool {
                 z = pool_unless_unit(z);
             }
@@ -133,7 +133,7 @@ fn pool_unless_unit<B: Backend>(z: Tensor<B, 4>) -> Tensor<B, 4> {
     if kh == 1 && kw == 1 {
         return z;
     }
-    max_pool2d(z, [kh, kw], [kh, kw], [0, 0], [1, 1], false)
+    max_pool2d(z, [kh, kw], [kh, kw], [0, 0])
 }
 
 impl<B: Backend> Classifier<B> for Vgg<B> {

@@ -337,6 +337,18 @@ impl Penalty {
         }
     }
 
+    /// The same penalty with strength `lambda`.
+    pub fn with_lambda(mut self, lambda: f64) -> Self {
+        match &mut self {
+            Penalty::Weight { lambda: l, .. }
+            | Penalty::InputGrad { lambda: l, .. }
+            | Penalty::MarginalDensity { lambda: l, .. }
+            | Penalty::Smoothness { lambda: l, .. }
+            | Penalty::Hessian { lambda: l, .. } => *l = lambda,
+        }
+        self
+    }
+
     /// Validates parameters; errors name `prefix` + the parameter (`lambda`, `p`, `h`, `sigma`,
     /// `samples`, `fd_step`).
     pub fn validate_as(&self, prefix: &str) -> Result<()> {
@@ -677,4 +689,17 @@ fn weight_norm<B: Backend, M: burn::module::Module<B>>(model: &M, p: PNorm, squa
         all.sum().powf_scalar(1.0 / p)
     };
     Ok(if squared { norm.powf_scalar(2.0) } else { norm })
+}
+
+/// ∇ₓ log Σᵢ e^{fᵢ(x)} `[N, D]` of a dense model (linear or MLP) by seed 003's eq 4, 5 or 6, as
+/// the exact route of [`Penalty::MarginalDensity`] computes it (the random class of eq 5–6 drawn
+/// from `seed` in the same way). An error for other models.
+///
+/// # Shapes
+/// - `x`: `[N, D]`; returns `[N, D]`
+pub fn marginal_density_gradient<B: Backend, M: Classifier<B>>(model: &M, x: Tensor<B, 2>, form: DensityForm, seed: Seed) -> Result<Tensor<B, 2>> {
+    let [n, _] = check_input(model, &x)?;
+    let stack = stack_for(model, Route::Exact)?.ok_or_else(|| Error::param("route", "no dense view"))?;
+    let class = random_classes::<B>(n, model.num_classes(), seed.derive(STREAM_CLASS), &x.device());
+    Ok(density_gradient_exact(&stack, x, &class, form))
 }

@@ -46,6 +46,7 @@ pub fn param_grads<A: AutodiffBackend>(net: &Net<A>, value: Tensor<A, 1>) -> Vec
     v.out
 }
 
+#[allow(dead_code)]
 /// ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂, tiny).
 pub fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
     let d: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();

@@ -86,3 +86,44 @@ pub const FD_TOL_NET: f64 = 1e-5;
 /// worst 2.3e-7 (ResNet50, ImageNet stem, 3×16×16). 1e-4 is the agreement asked of a port; a
 /// mis-mapped key, a transposed fc weight or a wrong BN constant moves the logits by ≥ 1e-2.
 pub const TORCH_F32_TOL: f64 = 1e-4;
+
+/// Step h of the finite-difference route of gradient penalties (Finlay & Oberman 2019): the
+/// quotient `(t(x + h u) − t(x − h u)) / 2h` along a unit direction u, in f32. Its rounding error
+/// is ~ε_f32·|t|/h ≈ 6e-6 for O(1) scalars t; the truncation error is zero on a ReLU net unless a
+/// kink lies within h of x along u (then O(1) for that example), O(h²) ≈ 1e-4 of the third
+/// derivative on a SoftPlus net. The same value as [`FD_STEP_F32`], for the same reasons; a field
+/// of each penalty overrides it.
+pub const PENALTY_FD_STEP: f64 = 1e-2;
+
+/// A gradient (or difference of gradients) whose largest entry is at most this is treated as
+/// zero by the penalties: its norm-attaining direction is set to 0 instead of dividing by a
+/// vanishing norm. Far below any f32 gradient that matters (f32's smallest normal is 1.2e-38, the
+/// gradients of O(1) logits are ≥ 1e-8 wherever they carry information).
+pub const NORM_FLOOR: f64 = 1e-30;
+
+/// Relative agreement of the exact and the finite-difference route of a gradient penalty on an
+/// f32 MLP (batch value, and parameter gradient as ‖Δ‖₂/‖·‖₂). The FD quotient at
+/// [`PENALTY_FD_STEP`] carries rounding ~6e-6/‖g‖ per example, O(h²) truncation on SoftPlus nets
+/// and, on ReLU nets, an O(1) error on the few examples whose ReLU pattern changes within h along
+/// the direction (5 of 64 in the test batch). Measured worst (tests/objective.rs, batch 64): values
+/// 1.7e-2 (ReLU, logit ℓ2², kink examples included), parameter gradients 1.6e-2 (SoftPlus
+/// curvature penalty: a difference of two quotients divided by its h = 0.1) and ≤ 2e-4 for every
+/// other case (ReLU: kink-free examples). 5e-2 leaves 3×; a wrong direction (a non-dual one loses
+/// up to a factor √D or D), a missing factor ‖d‖₂ or a wrong sign misses by ≥ 30 %.
+pub const ROUTE_AGREE: f64 = 5e-2;
+
+/// Agreement of the three implementations of seed 003's marginal-density penalty (eq 4, 5, 6),
+/// relative to the penalty: each evaluates the same vector ∇ₓ log Σᵢ e^{fᵢ} in f32 by a different
+/// sequence of O(10²) operations on O(1) numbers, so they differ by rounding (~ε_f32·10² ≈ 6e-6)
+/// unless eq 4's unshifted exponentials overflow. 1e-4 still catches a missing softmax weight or
+/// a dropped term (errors of order 1).
+pub const DENSITY_FORMS_AGREE: f64 = 1e-4;
+
+/// Relative agreement, in f64, of the exact route's parameter gradient with a central
+/// finite difference of the penalty value at [`FD_STEP`]: rounding ε_f64·|P|/h ≈ 2e-10 and
+/// truncation O(h²) on a SoftPlus net (on a ReLU net the penalty is smooth in the parameters
+/// away from kinks, which no test input lies within 1e-6 of). Measured worst 1e-7
+/// (tests/objective_f64.rs); 1e-6 leaves 10× and catches a missing second-order term (the
+/// SoftPlus curvature) or a factor of 2, and also f32 rounding hidden in an f64 computation
+/// (burn's own `sigmoid` gave 1e-2 here).
+pub const PENALTY_GRAD_FD: f64 = 1e-6;

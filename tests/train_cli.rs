@@ -65,10 +65,15 @@ fn train_records_results_and_resumes() {
 #[test]
 fn train_rejects_bad_arguments() {
     let out = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--data", "nonsense"], "unknown data set `nonsense`"),
         (&["--device", "tpu"], "--device tpu"),
         (&["--eps=-1", "--objective", "pgd"], "invalid parameter `eps`"),
+        (&["--objective", "grad-l2", "--lambda=-1"], "invalid parameter `--lambda`"),
+        (&["--objective", "marginal-density", "--p", "0.5"], "invalid parameter `--p`"),
+        (&["--objective", "noise", "--sigma", "0"], "invalid parameter `--sigma`"),
+        (&["--objective", "hessian", "--h=-0.1"], "invalid parameter `--h`"),
+        (&["--objective", "weight-l1", "--weight-penalty", "l2", "--weight-lambda", "nan"], "invalid parameter `--weight-lambda`"),
     ];
     for (extra, want) in cases {
         let o = inputgrad()

@@ -15,7 +15,7 @@ use crate::model::{self, Activation, Classifier, InputShape, ModelSpec, ResNetDe
 use crate::rng::Seed;
 use crate::train::checkpoint::write_atomic;
 use crate::train::trainer::install_interrupt_handler;
-use crate::train::{self, Attack, Augment, DirStore, Examples, Norm, Objective, OptimizerSpec, RunOptions, Schedule, StopReason, ThreatModel, TrainConfig};
+use crate::train::{self, Attack, Augment, DensityForm, DirStore, Examples, GradOf, Norm, Objective, OptimizerSpec, PNorm, Penalty, Route, RunOptions, Schedule, StopReason, ThreatModel, TrainConfig};
 
 /// Model families on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,6 +45,72 @@ pub enum ObjectiveArg {
     Pgd,
     /// FGSM adversarial training.
     Fgsm,
+    /// ℓ1 weight penalty λΣ|w| (seed 001's l-model, seed 002), `--lambda`.
+    WeightL1,
+    /// Squared ℓ2 weight penalty λΣw² (seed 002), `--lambda`.
+    WeightL2,
+    /// ℓ∞ weight penalty λ·max|w| (seed 002), `--lambda`.
+    WeightLinf,
+    /// λ‖∇ₓ t‖₁ (seed 002; t from `--grad-of`, default the loss).
+    GradL1,
+    /// λ‖∇ₓ t‖₂² (seed 002; seed 004 B.1.1 with `--grad-of logit`).
+    GradL2,
+    /// λ‖∇ₓ t‖∞ (seed 002).
+    GradLinf,
+    /// Seed 003 §6's InputGrad regularisation λ‖∇ₓ f_y‖₂.
+    InputGrad,
+    /// Seed 003's marginal-density regularisation λ‖∇ₓ log Σᵢ e^{fᵢ}‖_p, `--p`, `--form`.
+    MarginalDensity,
+    /// Seed 004 B.1.2's smoothness penalty λE‖f(x+ε) − f(x)‖², `--sigma`.
+    Smoothness,
+    /// Gaussian noise augmentation / randomized-smoothing training (seed 004 B.1.3), `--sigma`.
+    Noise,
+    /// Finite-difference curvature λ‖∇t(x+hz) − ∇t(x)‖²/h² (seed 003's Hessian baseline), `--h`.
+    Hessian,
+}
+
+/// The scalar whose input gradient a penalty takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GradOfArg {
+    /// Cross-entropy of the label.
+    Loss,
+    /// The label's logit.
+    Logit,
+    /// logsumexp of the logits.
+    Lse,
+}
+
+/// Route of gradient penalties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RouteArg {
+    /// Exact on the linear model and MLPs, finite differences otherwise.
+    Auto,
+    /// Exact (linear model and MLPs only).
+    Exact,
+    /// Finite differences along the norm-attaining direction.
+    Fd,
+}
+
+/// Implementation of the marginal-density gradient (seed 003 eq 4, 5, 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormArg {
+    /// Eq 4, unshifted exponentials.
+    Plain,
+    /// Eq 5, difference of two gradients.
+    Stable,
+    /// Eq 6, gradient of the difference.
+    Efficient,
+}
+
+/// Weight penalty added to any objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightArg {
+    /// λΣ|w|.
+    L1,
+    /// λΣw².
+    L2,
+    /// λ·max|w|.
+    Linf,
 }
 
 /// PGD recipes.
@@ -97,6 +163,33 @@ pub struct TrainArgs {
     /// PGD recipe.
     #[arg(long, value_enum, default_value_t = RecipeArg::Seed000)]
     pub recipe: RecipeArg,
+    /// Strength λ of a penalty objective.
+    #[arg(long, default_value_t = 0.1)]
+    pub lambda: f64,
+    /// Exponent p ≥ 1 of the marginal-density norm (seed 003 A.2 sweeps 1.2–2.8), or `inf`.
+    #[arg(long, default_value = "2")]
+    pub p: String,
+    /// Noise level σ of `noise` and `smoothness` (input units).
+    #[arg(long, default_value_t = 0.1)]
+    pub sigma: f64,
+    /// Step h of the `hessian` curvature penalty.
+    #[arg(long, default_value_t = 0.1)]
+    pub h: f64,
+    /// Scalar differentiated by gradient penalties (default: loss; logit for input-grad and hessian).
+    #[arg(long, value_enum)]
+    pub grad_of: Option<GradOfArg>,
+    /// Route of gradient penalties.
+    #[arg(long, value_enum, default_value_t = RouteArg::Auto)]
+    pub route: RouteArg,
+    /// Marginal-density implementation.
+    #[arg(long, value_enum, default_value_t = FormArg::Efficient)]
+    pub form: FormArg,
+    /// Add a weight penalty to the objective (seed 002's combined models), strength `--weight-lambda`.
+    #[arg(long, value_enum)]
+    pub weight_penalty: Option<WeightArg>,
+    /// Strength of `--weight-penalty`.
+    #[arg(long, default_value_t = 1e-3)]
+    pub weight_lambda: f64,
     /// Maximum epochs.
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
@@ -211,11 +304,77 @@ impl TrainArgs {
     }
 
     fn objective(&self, range: (f32, f32)) -> anyhow::Result<Objective> {
-        Ok(match self.objective {
-            ObjectiveArg::Standard => Objective::Standard,
+        let positive = |name: &str, v: f64| -> anyhow::Result<f64> {
+            if v.is_finite() && v > 0.0 {
+                Ok(v)
+            } else {
+                bail!("invalid parameter `{name}`: must be finite and > 0, got {v}")
+            }
+        };
+        let lambda = |name: &str, v: f64| -> anyhow::Result<f64> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                bail!("invalid parameter `{name}`: must be finite and >= 0, got {v}")
+            }
+        };
+        let of = |default: GradOf| match self.grad_of {
+            None => default,
+            Some(GradOfArg::Loss) => GradOf::Loss,
+            Some(GradOfArg::Logit) => GradOf::Logit,
+            Some(GradOfArg::Lse) => GradOf::LogSumExp,
+        };
+        let route = match self.route {
+            RouteArg::Auto => Route::Auto,
+            RouteArg::Exact => Route::Exact,
+            RouteArg::Fd => Route::FiniteDiff,
+        };
+        let fd_step = crate::prec::PENALTY_FD_STEP;
+        let grad = |p: PNorm, squared: bool| -> anyhow::Result<Penalty> {
+            Ok(Penalty::InputGrad { of: of(GradOf::Loss), p, squared, lambda: lambda("--lambda", self.lambda)?, route, fd_step })
+        };
+        let penalty = match self.objective {
+            ObjectiveArg::Standard | ObjectiveArg::Pgd | ObjectiveArg::Fgsm | ObjectiveArg::Noise => None,
+            ObjectiveArg::WeightL1 => Some(Penalty::weight_l1(lambda("--lambda", self.lambda)?)),
+            ObjectiveArg::WeightL2 => Some(Penalty::weight_l2(lambda("--lambda", self.lambda)?)),
+            ObjectiveArg::WeightLinf => Some(Penalty::weight_linf(lambda("--lambda", self.lambda)?)),
+            ObjectiveArg::GradL1 => Some(grad(PNorm::L1, false)?),
+            ObjectiveArg::GradL2 => Some(grad(PNorm::L2, true)?),
+            ObjectiveArg::GradLinf => Some(grad(PNorm::LINF, false)?),
+            ObjectiveArg::InputGrad => Some(Penalty::InputGrad { of: of(GradOf::Logit), p: PNorm::L2, squared: false, lambda: lambda("--lambda", self.lambda)?, route, fd_step }),
+            ObjectiveArg::MarginalDensity => {
+                let p: PNorm = serde_json::from_value(match self.p.parse::<f64>() {
+                    Ok(v) => serde_json::json!(v),
+                    Err(_) => serde_json::json!(self.p),
+                })
+                .map_err(|e| anyhow::anyhow!("invalid parameter `--p`: {e}"))?;
+                let p = PNorm::new(p.p()).map_err(|e| anyhow::anyhow!("invalid parameter `--p`: {e}"))?;
+                let form = match self.form {
+                    FormArg::Plain => DensityForm::Plain,
+                    FormArg::Stable => DensityForm::Stable,
+                    FormArg::Efficient => DensityForm::Efficient,
+                };
+                Some(Penalty::MarginalDensity { p, lambda: lambda("--lambda", self.lambda)?, form, route, fd_step })
+            }
+            ObjectiveArg::Smoothness => Some(Penalty::Smoothness { sigma: positive("--sigma", self.sigma)?, lambda: lambda("--lambda", self.lambda)?, samples: 1 }),
+            ObjectiveArg::Hessian => Some(Penalty::Hessian { of: of(GradOf::Logit), h: positive("--h", self.h)?, lambda: lambda("--lambda", self.lambda)?, route, fd_step }),
+        };
+        let base = match self.objective {
             ObjectiveArg::Pgd => Objective::Adversarial { threat: self.threat(range)?, attack: self.recipe(false) },
             ObjectiveArg::Fgsm => Objective::Adversarial { threat: self.threat(range)?, attack: Attack::Fgsm { random_start: false, step_size: None } },
-        })
+            ObjectiveArg::Noise => Objective::GaussianNoise { sigma: positive("--sigma", self.sigma)?, samples: 1 },
+            _ => Objective::Standard,
+        };
+        let mut penalties: Vec<Penalty> = penalty.into_iter().collect();
+        if let Some(w) = self.weight_penalty {
+            let l = lambda("--weight-lambda", self.weight_lambda)?;
+            penalties.push(match w {
+                WeightArg::L1 => Penalty::weight_l1(l),
+                WeightArg::L2 => Penalty::weight_l2(l),
+                WeightArg::Linf => Penalty::weight_linf(l),
+            });
+        }
+        Ok(if penalties.is_empty() { base } else { Objective::penalized(base, penalties) })
     }
 
     fn recipe(&self, eval: bool) -> Attack {

@@ -36,4 +36,7 @@ impl<B: Backend> Classifier<B> for LinearModel<B> {
     fn num_classes(&self) -> usize {
         self.classes
     }
+    fn dense_stack(&self) -> Option<super::dense::DenseStack<'_, B>> {
+        Some(super::dense::DenseStack { hidden: &[], out: &self.fc, activation: super::Activation::Relu, out_scale: 1.0 })
+    }
 }

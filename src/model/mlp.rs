@@ -91,4 +91,7 @@ impl<B: Backend> Classifier<B> for Mlp<B> {
     fn num_classes(&self) -> usize {
         self.classes
     }
+    fn dense_stack(&self) -> Option<super::dense::DenseStack<'_, B>> {
+        Some(super::dense::DenseStack { hidden: &self.hidden, out: &self.out, activation: self.activation, out_scale: self.out_scale })
+    }
 }

@@ -19,9 +19,12 @@
 //! * [`pytorch`] — loading torchvision ResNet state dicts.
 //! * [`init`] — seeded initialisers.
 //! * [`grad`] — exact per-sample input gradients.
+//! * [`dense`] — input gradients of dense nets as forward ops in the parameters (exact gradient
+//!   penalties without double backward).
 
 pub mod cnn;
 pub mod conv;
+pub mod dense;
 pub mod grad;
 pub mod init;
 pub mod linear;
@@ -130,6 +133,14 @@ pub trait Classifier<B: Backend>: Module<B> + Clone + core::fmt::Debug + Send {
 
     /// Number of classes K.
     fn num_classes(&self) -> usize;
+
+    /// The model as a stack of dense layers, if it is one (the linear model, MLPs): then its
+    /// input gradients can be written as forward operations in the parameters
+    /// ([`dense::DenseStack::pullback`]), the exact route of gradient penalties. `None` for
+    /// every other model.
+    fn dense_stack(&self) -> Option<dense::DenseStack<'_, B>> {
+        None
+    }
 }
 
 /// Checks that a batch fits a model and returns `[N, D]`.
@@ -276,6 +287,14 @@ impl<B: Backend> Classifier<B> for Net<B> {
             Net::Cnn(m) => m.input_shape(),
             Net::ResNet(m) => m.input_shape(),
             Net::Vgg(m) => m.input_shape(),
+        }
+    }
+
+    fn dense_stack(&self) -> Option<dense::DenseStack<'_, B>> {
+        match self {
+            Net::Linear(m) => m.dense_stack(),
+            Net::Mlp(m) => m.dense_stack(),
+            Net::Cnn(_) | Net::ResNet(_) | Net::Vgg(_) => None,
         }
     }
 

@@ -2,19 +2,23 @@
 //!
 //! * [`threat`] — ℓ∞ / ℓ2 balls intersected with the pixel box: project, step, random start.
 //! * [`attack`] — PGD (steps, step size, restarts, random start) and FGSM.
-//! * [`objective`] — what a step minimises (standard, adversarial, …).
+//! * [`objective`] — what a step minimises (standard, adversarial, noise, penalised).
+//! * [`penalty`] — the regularisers of seeds 001–004 (weights, input gradients, marginal density,
+//!   smoothness, curvature), exact on dense nets and by finite differences on any model.
 //! * [`trainer`] — SGD / Adam, schedules, early stop, evaluation, exact resume.
 //! * [`checkpoint`] — atomic, self-checking checkpoint files.
 
 pub mod attack;
 pub mod checkpoint;
 pub mod objective;
+pub mod penalty;
 pub mod threat;
 pub mod trainer;
 
 pub use attack::{perturb, Attack, Pgd};
 pub use checkpoint::{CheckpointStore, DirStore, MemoryStore};
 pub use objective::Objective;
+pub use penalty::{DensityForm, GradOf, PNorm, Penalty, Route};
 pub use threat::{Norm, ThreatModel};
 pub use trainer::{evaluate, train, Augment, EpochRecord, Examples, OptimizerSpec, RunOptions, Schedule, StopReason, TrainConfig, TrainOutcome};
 

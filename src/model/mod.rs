@@ -11,6 +11,7 @@
 //! * [`linear`] — linear / logistic regression.
 //! * [`mlp`] — ReLU or SoftPlus MLPs of any depth and width, standard or mean-field output scaling.
 //! * [`cnn`] — the Madry MNIST CNN (seed 001 App. J.1).
+//! * [`conv`] — convolution and max-pooling as matrix products and strided slices.
 //! * [`resnet`] — ResNet18 / ResNet50 with a CIFAR or an ImageNet stem.
 //! * [`vgg`] — VGG11 (seed 003 A.8.2).
 //! * [`norm`] — batch normalisation whose train/eval mode is an argument, not a property of the

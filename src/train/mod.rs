@@ -20,7 +20,7 @@ pub use checkpoint::{CheckpointStore, DirStore, MemoryStore};
 pub use objective::Objective;
 pub use penalty::{DensityForm, GradOf, PNorm, Penalty, Route};
 pub use threat::{Norm, ThreatModel};
-pub use trainer::{evaluate, train, Augment, EpochRecord, Examples, OptimizerSpec, RunOptions, Schedule, StopReason, TrainConfig, TrainOutcome};
+pub use trainer::{evaluate, train, Augment, EpochRecord, Examples, OptimizerSpec, RunOptions, Schedule, StepStats, StopReason, TrainConfig, TrainOutcome, TrainStep};
 
 /// The CPU backend: burn-ndarray, f32.
 pub type Cpu = burn::backend::NdArray<f32>;

@@ -425,6 +425,56 @@ pub struct TrainOutcome<M> {
     pub resumed: bool,
 }
 
+/// One optimiser step at a time: the update rule of [`train`] (same objective, same optimiser,
+/// same arithmetic) for callers that drive their own loop, such as benchmarks.
+///
+/// [`train`] itself is built on it, so a sequence of [`TrainStep::step`] calls on the batches
+/// `train` would draw, with the learning rates of its schedule and the per-step seeds it derives,
+/// reaches the same weights.
+pub struct TrainStep<B: AutodiffBackend, M: AutodiffModule<B>> {
+    optim: Optim<B, M>,
+}
+
+/// What one [`TrainStep::step`] measured on its batch (before the update).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// The objective's value (mean over the batch).
+    pub loss: f64,
+    /// Examples whose training-mode logits put the label first (adversarial inputs for AT).
+    pub correct: usize,
+}
+
+impl<B, M> TrainStep<B, M>
+where
+    B: AutodiffBackend,
+    M: Classifier<B> + AutodiffModule<B>,
+    M::InnerModule: Classifier<B::InnerBackend>,
+{
+    /// A fresh optimiser (no momentum or moment estimates yet).
+    pub fn new(optimizer: &OptimizerSpec) -> Result<Self> {
+        optimizer.validate()?;
+        Ok(TrainStep { optim: Optim::new(optimizer) })
+    }
+
+    /// Evaluates `objective` on the batch (`x` `[N, D]`, labels `y` `[N]`), backpropagates, and
+    /// updates the parameters with learning rate `lr`. `seed` drives the objective's randomness.
+    /// Returns the updated model and the loss and accuracy seen before the update.
+    ///
+    /// A non-finite loss is not an error here (the caller decides; [`train`] stops with
+    /// [`Error::Diverged`]).
+    ///
+    /// # Shapes
+    /// - `x`: `[N, D]`, `y`: `[N]`
+    pub fn step(&mut self, model: M, objective: &Objective, x: Tensor<B, 2>, y: Tensor<B, 1, Int>, lr: f64, seed: Seed) -> Result<(M, StepStats)> {
+        let (loss, logits) = objective.loss(&model, x, y.clone(), seed)?;
+        let lv = f64::from(loss.clone().into_scalar().to_f32_lossy());
+        let correct = count_correct(&logits.inner(), &y.inner());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let model = self.optim.step(lr, model, grads);
+        Ok((model, StepStats { loss: lv, correct }))
+    }
+}
+
 enum Optim<B: AutodiffBackend, M: AutodiffModule<B>> {
     Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
     Adam(OptimizerAdaptor<Adam, M, B>),
@@ -562,7 +612,7 @@ where
     let arch = format!("{:?}/{}/{}", model.input_shape(), model.num_classes(), model.num_params());
     let run_hash = hash_run(cfg, objective, &arch);
     let mut model = model;
-    let mut optim = Optim::<B, M>::new(&cfg.optimizer);
+    let mut stepper = TrainStep::<B, M>::new(&cfg.optimizer)?;
     let mut state = TrainState {
         run_hash: run_hash.clone(),
         epoch: 0,
@@ -588,7 +638,7 @@ where
                 });
             }
             model = load_model_bytes(model, ck.model, device, &what)?;
-            optim = optim.load(ck.optim, device, &what)?;
+            stepper.optim = stepper.optim.load(ck.optim, device, &what)?;
             state = st;
             resumed = true;
             if let Some(stop) = state.stop.clone() {
@@ -625,17 +675,14 @@ where
             let idx = &perm[step * bs..((step + 1) * bs).min(n)];
             let step_seed = cfg.seed.derive(epoch as u64).derive(step as u64);
             let (x, y) = train.gather::<B>(idx, cfg.augment, Some(step_seed.derive(STREAM_AUGMENT)), device)?;
-            let (loss, logits) = objective.loss(&model, x, y.clone(), step_seed.derive(STREAM_OBJECTIVE))?;
-            let lv = f64::from(loss.clone().into_scalar().to_f32_lossy());
+            let (next, StepStats { loss: lv, correct }) = stepper.step(model, objective, x, y, lr, step_seed.derive(STREAM_OBJECTIVE))?;
             if !lv.is_finite() || lv > cfg.divergence_loss {
                 return Err(Error::Diverged {
                     step: state.global_step,
                     reason: format!("training loss {lv} at epoch {epoch}, step {step} (limit {})", cfg.divergence_loss),
                 });
             }
-            let correct = count_correct(&logits.inner(), &y.inner());
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
+            model = next;
             state.loss_sum += lv * idx.len() as f64;
             state.correct += correct;
             state.seen += idx.len();
@@ -650,7 +697,7 @@ where
                 let stop = StopReason::Interrupted { global_step: state.global_step };
                 if opts.save_on_stop || INTERRUPTED.load(Ordering::SeqCst) {
                     if let Some(store) = opts.checkpoint.as_deref_mut() {
-                        save(store, &state, &model, &optim)?;
+                        save(store, &state, &model, &stepper.optim)?;
                     }
                 }
                 if let Some(b) = bar {
@@ -693,7 +740,7 @@ where
             state.stop = Some(StopReason::MaxEpochs);
         }
         if let Some(store) = opts.checkpoint.as_deref_mut() {
-            save(store, &state, &model, &optim)?;
+            save(store, &state, &model, &stepper.optim)?;
         }
         if let Some(stop) = state.stop.clone() {
             return Ok(TrainOutcome { model, history: state.history, stop, resumed });

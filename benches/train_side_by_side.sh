@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Training-engine throughput, Rust (examples/bench_train.rs) against PyTorch (benches/train_step.py)
+# on the same four workloads with the same shapes, in one command (DESIGN.md habit 10: a benchmark
+# is a ratio against a reference measured in the same run). The two sides alternate workload by
+# workload, so a change in machine load between them skews one ratio, not all.
+#
+# Prints a Markdown table of samples/s and the ratio Rust/PyTorch, the machine's best float32
+# matrix-product rate (torch.mm, same thread count) and the fraction of it the training step
+# reaches.
+#
+# usage: benches/train_side_by_side.sh [--blas] [REPEATS]
+#   --blas    build the Rust side with `--features blas` (system OpenBLAS: apt-get install libopenblas-dev)
+#   REPEATS   timed repetitions per workload, best taken (default 5, after 2 warm-up runs)
+# environment: PYTHON (default python3) must import torch; BENCH_THREADS (default: all cores) is
+#   the thread count of both sides; BENCH_BATCH, BENCH_HIDDEN, ... shrink the workloads (see
+#   benches/train_step.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FEATURES=()
+if [ "${1:-}" = "--blas" ]; then
+  FEATURES=(--features blas)
+  shift
+fi
+export BENCH_REPEATS="${1:-${BENCH_REPEATS:-5}}"
+export BENCH_WARMUP="${BENCH_WARMUP:-2}"
+PYTHON="${PYTHON:-python3}"
+THREADS="${BENCH_THREADS:-$(nproc)}"
+export BENCH_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS"
+if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
+  echo "PyTorch is NOT importable by $PYTHON: the reference side cannot run (set PYTHON=...). No ratio." >&2
+  exit 3
+fi
+cargo build --release --quiet "${FEATURES[@]}" --example bench_train
+RUST=target/release/examples/bench_train
+OUT="$(mktemp)"
+trap 'rm -f "$OUT"' EXIT
+for w in sgemm train_step input_grad pgd_at_step wide_gd; do
+  BENCH_WORKLOADS=$w "$RUST" | tee -a "$OUT"
+  BENCH_WORKLOADS=$w "$PYTHON" benches/train_step.py | tee -a "$OUT"
+done
+"$PYTHON" - "$OUT" "${FEATURES[*]:-default}" "$THREADS" "$BENCH_REPEATS" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+build, threads, repeats = sys.argv[2], sys.argv[3], sys.argv[4]
+get = lambda side, w: next(r for r in rows if r["side"] == side and r["workload"] == w)
+names = {
+    "train_step": "(1) SGD step, MLP 1568-3136-3136-2, batch 256",
+    "input_grad": "(2) input gradients, same MLP, batch 256",
+    "pgd_at_step": "(3) PGD-8 adversarial training step, batch 256",
+    "wide_gd": "(4) full-batch GD, mean-field MLP 10-50000-2, n = 1000",
+}
+print()
+print(f"Rust build: {build}; threads: {threads}; samples/s of the best of {repeats} timed runs after warm-up")
+print()
+print("| workload | Rust samples/s | PyTorch samples/s | Rust / PyTorch |")
+print("|---|---:|---:|---:|")
+for w, name in names.items():
+    r, p = get("rust", w), get("pytorch", w)
+    print(f"| {name} | {r['samples_per_s']:,.0f} | {p['samples_per_s']:,.0f} | {r['samples_per_s'] / p['samples_per_s']:.2f} |")
+peak = get("pytorch", "sgemm")["gflops"]
+own = get("rust", "sgemm")["gflops"]
+step = get("rust", "train_step")["gflops"]
+torch_step = get("pytorch", "train_step")["gflops"]
+print()
+print(f"sgemm, torch.mm on {threads} threads (the machine's reference rate): {peak:.0f} GFLOP/s; "
+      f"the Rust engine's own matmul: {own:.0f} GFLOP/s")
+print(f"(1) reaches {step:.0f} GFLOP/s = {step / peak:.0%} of torch.mm's rate (PyTorch's own step: {torch_step:.0f} GFLOP/s = {torch_step / peak:.0%})")
+PY

@@ -280,19 +280,10 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-/// The git revision of the working tree (`git rev-parse HEAD`, suffixed `-dirty` when there are
-/// uncommitted changes), or "unknown" outside a checkout or without git. Recorded beside results.
+/// The git revision the binary was built from (`git rev-parse HEAD` at build time, suffixed
+/// `-dirty` when the sources differed from it), or "unknown" when built outside a checkout.
+/// Recorded beside results: it names the code that computed them, whatever the working tree
+/// holds when the command runs (build.rs).
 pub fn git_revision() -> String {
-    let run = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    match run(&["rev-parse", "HEAD"]) {
-        Some(rev) if !rev.is_empty() => {
-            let dirty = run(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
-            if dirty {
-                format!("{rev}-dirty")
-            } else {
-                rev
-            }
-        }
-        _ => "unknown".into(),
-    }
+    env!("INPUTGRAD_BUILD_REVISION").to_string()
 }

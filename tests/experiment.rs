@@ -157,7 +157,7 @@ fn run_writes_outputs_resumes_and_plot_redraws() {
     for chunk in rows.chunks(10) {
         let v: Vec<f64> = chunk.iter().map(|r| r[8].parse().unwrap()).collect();
         assert!(v.iter().all(|x| (0.0..=1.0).contains(x)));
-        assert!(v.iter().any(|&x| x == 1.0), "{chunk:?}");
+        assert!(v.contains(&1.0), "{chunk:?}");
     }
 
     // Seed 002 §III.D on Fig 2: the standard model's gradients do not single out the coordinate

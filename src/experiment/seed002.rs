@@ -111,7 +111,7 @@ impl ToySpec {
         let lambda = Lambdas { weight_l1: l("weight_l1")?, weight_l2: l("weight_l2")?, weight_linf: l("weight_linf")?, grad_l1: l("grad_l1")?, grad_l2: l("grad_l2")?, grad_linf: l("grad_linf")? };
         lam.finish()?;
         let d = k.usize_min("d", 2)?;
-        if d % 2 != 0 {
+        if !d.is_multiple_of(2) {
             return Err(k.error("d", format!("the toy set needs an even d, got {d}")));
         }
         let test_size = k.usize_min("test_size", 1)?;
@@ -405,7 +405,9 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
     let (png, svg) = heatmap_grid_bytes(&grid, CELL_PX)?;
     let mut figures = vec![Figure { suffix: "_gradients".into(), png, svg }];
     // Accuracy curves, mean over seeds.
-    let mut series: Vec<(String, Vec<(f64, f64, usize)>)> = Vec::new();
+    // Per model: (ε, summed accuracy, number of seeds).
+    type Sums = Vec<(f64, f64, usize)>;
+    let mut series: Vec<(String, Sums)> = Vec::new();
     for r in &acc.rows {
         if r.len() != ACCURACY_HEADER.len() {
             return Err(Error::Shape(format!("table `_accuracy`: row {r:?} has {} fields", r.len())));

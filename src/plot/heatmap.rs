@@ -117,12 +117,12 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &HeatPanel, 
         .build_cartesian_2d((0..cols_i).into_segmented(), (0..rows_i).into_segmented())?;
     // Row n is drawn at y = rows − 1 − n so that the first test point is on top.
     let row_label = move |v: &SegmentValue<i32>| match v {
-        SegmentValue::CenterOf(y) => (rows_i - 1 - y).to_string(),
-        SegmentValue::Exact(_) | SegmentValue::Last => String::new(),
+        SegmentValue::CenterOf(y) if (0..rows_i).contains(y) => (rows_i - 1 - y).to_string(),
+        _ => String::new(),
     };
-    let col_label = |v: &SegmentValue<i32>| match v {
-        SegmentValue::CenterOf(x) => x.to_string(),
-        SegmentValue::Exact(_) | SegmentValue::Last => String::new(),
+    let col_label = move |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(x) if (0..cols_i).contains(x) => x.to_string(),
+        _ => String::new(),
     };
     let mut mesh = chart.configure_mesh();
     mesh.disable_mesh()

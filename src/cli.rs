@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::data::block_mnist::{self, BlockMnistSpec, NullKind, Placement};
 use crate::data::store::{self, FileState, Status};
 use crate::data::{idx, Normalization, Split};
+use crate::experiment::{self, RunArgs, Scale};
 use crate::plot::grid::{image_grid_png, GridStyle};
 use crate::rng::Seed;
 use crate::verify::{self, Verdict};
@@ -43,6 +44,29 @@ pub enum Command {
     },
     /// Train a model (checkpoints each epoch; re-running the same command resumes).
     Train(Box<train::TrainArgs>),
+    /// Run experiment ID (spec experiments/ID.toml): train what is not stored yet, write
+    /// FIGURES/ID*.csv, .png, .svg and ID.meta.json. Re-running resumes from the finished cells.
+    Run {
+        /// Experiment id (the spec's file stem), e.g. `seed002_toy`.
+        id: String,
+        /// quick (minutes on a laptop) or paper (the seed paper's hyperparameters).
+        #[arg(long, value_enum, default_value_t = ScaleArg::Quick)]
+        scale: ScaleArg,
+        /// Output folder.
+        #[arg(long, default_value = "figures")]
+        figures_dir: PathBuf,
+        /// Folder of the spec files.
+        #[arg(long, default_value = "experiments")]
+        experiments_dir: PathBuf,
+    },
+    /// Redraw the figures of experiment ID from its CSVs (no training).
+    Plot {
+        /// Experiment id.
+        id: String,
+        /// Folder holding ID*.csv; the figures are written there.
+        #[arg(long, default_value = "figures")]
+        figures_dir: PathBuf,
+    },
     /// Data sets: check what is on disk, fetch, draw samples.
     Data {
         /// What to do.
@@ -114,6 +138,15 @@ pub enum ShowWhat {
     MnistDistractor,
 }
 
+/// Experiment scales on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// Minutes on a 2-core CPU.
+    Quick,
+    /// The seed paper's hyperparameters.
+    Paper,
+}
+
 /// An MNIST split on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
@@ -128,6 +161,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Verify { filter, json, list } => verify_cmd(filter.as_deref(), json, list),
         Command::Train(args) => train::run(&args),
+        Command::Run { id, scale, figures_dir, experiments_dir } => run_cmd(&id, scale, figures_dir, experiments_dir),
+        Command::Plot { id, figures_dir } => plot_cmd(&id, &figures_dir),
         Command::Data { command } => match command {
             DataCommand::Check { data_dir } => data_check(data_dir.as_deref()),
             DataCommand::Fetch { name, data_dir, mirror } => data_fetch(&name, data_dir.as_deref(), mirror.as_deref()),
@@ -136,6 +171,30 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         },
     }
+}
+
+fn run_cmd(id: &str, scale: ScaleArg, figures_dir: PathBuf, experiments_dir: PathBuf) -> anyhow::Result<i32> {
+    let scale = match scale {
+        ScaleArg::Quick => Scale::Quick,
+        ScaleArg::Paper => Scale::Paper,
+    };
+    experiment::find(id)?;
+    eprintln!("running {id} at {scale} scale: spec {}, outputs in {}", experiments_dir.join(format!("{id}.toml")).display(), figures_dir.display());
+    let args = RunArgs { scale, experiments_dir, figures_dir };
+    let report = experiment::run(id, &args, &mut |line| eprintln!("  {line}")).with_context(|| format!("running `{id}`"))?;
+    for f in &report.files {
+        println!("wrote {}", f.display());
+    }
+    println!("{id}: {} cells trained, {} loaded from an earlier run, {:.1}s", report.cells_run, report.cells_loaded, report.wall_seconds);
+    Ok(0)
+}
+
+fn plot_cmd(id: &str, figures_dir: &Path) -> anyhow::Result<i32> {
+    let files = experiment::plot(id, figures_dir).with_context(|| format!("plotting `{id}` from {}", figures_dir.display()))?;
+    for f in &files {
+        println!("wrote {}", f.display());
+    }
+    Ok(0)
 }
 
 fn data_dir_origin(flag: Option<&Path>) -> &'static str {
@@ -280,10 +339,7 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-/// The git revision the binary was built from (`git rev-parse HEAD` at build time, suffixed
-/// `-dirty` when the sources differed from it), or "unknown" when built outside a checkout.
-/// Recorded beside results: it names the code that computed them, whatever the working tree
-/// holds when the command runs (build.rs).
+/// The git revision the binary was built from: [`crate::experiment::run::git_revision`].
 pub fn git_revision() -> String {
-    env!("INPUTGRAD_BUILD_REVISION").to_string()
+    crate::experiment::run::git_revision()
 }

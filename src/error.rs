@@ -63,6 +63,15 @@ pub enum Error {
         /// How to get it.
         hint: String,
     },
+    /// A result an experiment requires of its own runs (e.g. every model at 100 % clean test
+    /// accuracy) did not hold.
+    #[error("requirement not met: {what}: {detail}")]
+    Unmet {
+        /// The requirement.
+        what: String,
+        /// Which runs miss it, by how much.
+        detail: String,
+    },
     /// A download failed or delivered the wrong bytes.
     #[error("download of {url} failed: {reason}")]
     Download {

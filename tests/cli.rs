@@ -46,3 +46,32 @@ fn list_does_not_run() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().count() >= 20);
 }
+
+#[test]
+fn run_unknown_experiment_lists_known_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = inputgrad().args(["run", "no-such-id", "--figures-dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("no-such-id") && err.contains("seed002_toy"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn plot_without_csv_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = inputgrad().args(["plot", "seed002_toy", "--figures-dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("seed002_toy.csv") && err.contains("inputgrad run seed002_toy"), "{err}");
+}
+
+#[test]
+fn run_bad_scale_table_names_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("seed002_toy.toml"), "title = \"t\"\n[quick]\nd = 3\n").unwrap();
+    let out = inputgrad().args(["run", "seed002_toy", "--experiments-dir"]).arg(dir.path()).arg("--figures-dir").arg(dir.path().join("f")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("seed002_toy.toml") && err.contains("quick."), "{err}");
+}

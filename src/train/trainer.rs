@@ -139,6 +139,16 @@ pub enum Schedule {
         /// Factor.
         factor: f64,
     },
+    /// Like [`Schedule::Step`], but never below `floor` (seed 002 §III.C: ×0.75 every 50 epochs
+    /// "to a minimum of 0.001").
+    StepFloor {
+        /// Period in epochs.
+        every: usize,
+        /// Factor.
+        factor: f64,
+        /// Smallest rate.
+        floor: f64,
+    },
 }
 
 impl Schedule {
@@ -147,6 +157,7 @@ impl Schedule {
         match self {
             Schedule::Constant => lr0,
             Schedule::Step { every, factor } => lr0 * factor.powi((epoch / (*every).max(1)) as i32),
+            Schedule::StepFloor { every, factor, floor } => (lr0 * factor.powi((epoch / (*every).max(1)) as i32)).max(*floor),
         }
     }
 }
@@ -227,9 +238,14 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return Err(Error::InvalidParam { name: "batch_size".into(), reason: "must be at least 1".into() });
         }
-        if let Schedule::Step { every, factor } = &self.schedule {
+        if let Schedule::Step { every, factor } | Schedule::StepFloor { every, factor, .. } = &self.schedule {
             if *every == 0 || !(factor.is_finite() && *factor > 0.0) {
                 return Err(Error::InvalidParam { name: "schedule".into(), reason: format!("step schedule needs every >= 1 and factor > 0, got every = {every}, factor = {factor}") });
+            }
+        }
+        if let Schedule::StepFloor { floor, .. } = &self.schedule {
+            if !(floor.is_finite() && *floor >= 0.0) {
+                return Err(Error::InvalidParam { name: "schedule.floor".into(), reason: format!("must be finite and >= 0, got {floor}") });
             }
         }
         if let Some(t) = self.stop_below_loss {

@@ -300,7 +300,7 @@ impl TrainArgs {
             NormArg::Linf => Norm::Linf,
             NormArg::L2 => Norm::L2,
         };
-        Ok(ThreatModel::new(norm, self.eps, Some(range)).context("--eps")?)
+        ThreatModel::new(norm, self.eps, Some(range)).context("--eps")
     }
 
     fn objective(&self, range: (f32, f32)) -> anyhow::Result<Objective> {

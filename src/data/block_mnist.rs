@@ -325,7 +325,7 @@ pub enum ToySignal {
 /// # Shapes
 /// `x` and `signal_mask`: n × d.
 pub fn toy_set(d: usize, n: usize, signal: ToySignal, seed: Seed) -> Result<TableDataset> {
-    if d < 2 || d % 2 != 0 {
+    if d < 2 || !d.is_multiple_of(2) {
         return Err(Error::param("d", format!("toy set needs an even d >= 2, got {d}")));
     }
     let span = match signal {

@@ -19,7 +19,7 @@ const SPHERE_TOL: f64 = 1e-9;
 
 /// ν_{a,b} on ℝ^d (requires d even, a² + b² = ½ so that every atom is on the unit sphere).
 pub fn axis_aligned(d: usize, a: f64, b: f64) -> Result<Measure> {
-    if d < 2 || d % 2 != 0 {
+    if d < 2 || !d.is_multiple_of(2) {
         return Err(Error::param("d", format!("must be even and >= 2, got {d}")));
     }
     if (a * a + b * b - 0.5).abs() > SPHERE_TOL {

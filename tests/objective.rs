@@ -529,14 +529,6 @@ fn all_objectives() -> Vec<Objective> {
     v
 }
 
-fn big_model_objectives() -> Vec<Objective> {
-    vec![
-        Objective::penalized(Objective::Standard, vec![Penalty::weight_l2(1e-3), Penalty::grad(PNorm::L1, 1e-2)]),
-        Objective::with(Penalty::MarginalDensity { p: PNorm::new(1.5).unwrap(), lambda: 0.1, form: DensityForm::Stable, route: Route::Auto, fd_step: prec::PENALTY_FD_STEP }),
-        Objective::with(Penalty::Hessian { of: GradOf::Logit, h: 0.1, lambda: 0.1, route: Route::Auto, fd_step: prec::PENALTY_FD_STEP }),
-    ]
-}
-
 fn one_step(spec: &ModelSpec, shape: InputShape, objective: &Objective) -> f64 {
     let (n, k) = (4, 3);
     let d = shape.dim();
@@ -570,12 +562,9 @@ fn every_objective_trains_every_model_type() {
         (ModelSpec::ResNet { depth: ResNetDepth::R18, stem: Stem::Cifar, activation: Activation::Relu }, img(3, 8, 8)),
         (ModelSpec::Vgg11 { activation: Activation::Relu }, img(1, 8, 16)),
     ];
-    for (i, (spec, shape)) in models.iter().enumerate() {
+    for (spec, shape) in &models {
         let t0 = std::time::Instant::now();
-        // ResNet18 and VGG11 (11M and 9M parameters, ~4 s a step here): the objectives whose code
-        // depends on the model — the finite-difference routes — and one that perturbs inputs;
-        // weight penalties, noise and attacks are model-agnostic and run on the CNN.
-        let objectives: Vec<Objective> = if i < 4 { all_objectives() } else { big_model_objectives() };
+        let objectives: Vec<Objective> = all_objectives();
         for objective in &objectives {
             let loss = one_step(spec, *shape, objective);
             assert!(loss.is_finite() && loss > 0.0, "{} on {}: loss {loss}", objective.name(), spec.name());

@@ -4,6 +4,8 @@
 //! * [`registry`] — id → runner and plotter.
 //! * [`run`] — all file I/O: reads the spec, stores cells (resume), writes CSVs, figures and
 //!   `meta.json` atomically; `plot` redraws from the CSVs.
+//! * [`seed000_fig5`], [`seed000_leakage`] — seed 000 Fig 5 and the feature-leakage table (§6).
+//! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
 //! Runners do no file I/O: they get a [`CellStore`] for per-cell results and return [`Table`]s;
@@ -11,6 +13,9 @@
 
 pub mod registry;
 pub mod run;
+pub mod seed000_fig31;
+pub mod seed000_fig5;
+pub mod seed000_leakage;
 pub mod seed002;
 pub mod spec;
 

@@ -3,6 +3,7 @@
 //! One paper result per file; each file names its equation and its proofs/ document.
 
 pub mod adversarial_margin;
+pub mod block_bayes;
 pub mod block_data;
 pub mod density;
 pub mod gini;

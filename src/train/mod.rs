@@ -14,6 +14,7 @@ pub mod objective;
 pub mod penalty;
 pub mod threat;
 pub mod trainer;
+pub mod wide;
 
 pub use attack::{perturb, Attack, Pgd};
 pub use checkpoint::{CheckpointStore, DirStore, MemoryStore};

@@ -1,0 +1,334 @@
+//! Feature leakage on the simplified BlockMNIST data (seed 000 §6, eq 2, d̃ = 1): how the input
+//! gradient's mass splits between the instance's signal block j*(x), the other task-relevant
+//! blocks, and the noise blocks — for a linear model, a standard and an ℓ∞-robust wide MLP
+//! (trained here), Theorem 1's max-margin ν*, Conjecture 1's ν~, and the Bayes-optimal classifier
+//! of the σ-smoothed data — at η = 0 and η > 0. proofs/leakage.md reads the table.
+//!
+//! Shares, per test point, of Σ_k |g_k| (g = ∇ₓ of the logit; the loss gradient is the same vector
+//! times a scalar): `signal` = |g_{j*}|, `task_leak` = Σ_{k ∈ [d/2], k ≠ j*} |g_k|, `noise` =
+//! Σ_{k > d/2} |g_k|; averaged over the test points. Theorem 1 predicts signal = 2/d, task_leak =
+//! 1 − 2/d, noise = 0 for ν* (and for the standard MLP if GD reaches it); Lemma 1 predicts signal
+//! = 1 for ν~.
+
+use nalgebra::DVector;
+use serde::{Deserialize, Serialize};
+
+use super::spec::Keys;
+use super::{CellStore, Table};
+use crate::error::{Error, Result};
+use crate::rng::Seed;
+use crate::theory::adversarial_margin::{nu_tilde, support_points};
+use crate::theory::block_bayes::SmoothedBayes;
+use crate::theory::block_data::BlockSpec;
+use crate::theory::max_margin::nu_star;
+use crate::theory::mean_field::Measure;
+use crate::train::wide::{train_linear, train_wide, Batch, LinfAdversary, WideNet, WideTrainConfig};
+
+/// Streams below `data_seed` / a model's seed.
+const STREAM_TRAIN: u64 = 0;
+const STREAM_TEST: u64 = 1;
+const STREAM_INIT: u64 = 2;
+
+/// How the wide MLPs and the linear model are trained (shared with Fig 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZooSpec {
+    /// Hidden width of the MLPs.
+    pub width: usize,
+    /// ℓ∞ radius of the robust MLP.
+    pub eps: f64,
+    /// Full-batch GD steps of the standard MLP.
+    pub steps_standard: usize,
+    /// Full-batch GD steps of the robust MLP.
+    pub steps_robust: usize,
+    /// Learning rate in mean-field time.
+    pub lr: f64,
+    /// Initial E‖θ_k‖.
+    pub init_scale: f64,
+    /// PGD steps of the training attack (step ε/4, seed 000 App. C.1).
+    pub pgd_steps: usize,
+    /// GD steps of the linear model.
+    pub linear_steps: usize,
+    /// Its learning rate.
+    pub linear_lr: f64,
+}
+
+impl ZooSpec {
+    /// Reads the keys of a zoo from a scale table.
+    pub fn from_keys(k: &Keys<'_>) -> Result<Self> {
+        Ok(ZooSpec {
+            width: k.usize_min("width", 1)?,
+            eps: k.f64_in("eps", 0.0, 0.5)?,
+            steps_standard: k.usize_min("steps_standard", 1)?,
+            steps_robust: k.usize_min("steps_robust", 1)?,
+            lr: k.f64_in("lr", f64::MIN_POSITIVE, f64::MAX)?,
+            init_scale: k.f64_in("init_scale", f64::MIN_POSITIVE, f64::MAX)?,
+            pgd_steps: k.usize_min("pgd_steps", 1)?,
+            linear_steps: k.usize_min("linear_steps", 1)?,
+            linear_lr: k.f64_in("linear_lr", f64::MIN_POSITIVE, f64::MAX)?,
+        })
+    }
+
+    fn adversary(&self) -> LinfAdversary {
+        LinfAdversary { eps: self.eps, steps: self.pgd_steps, step_fraction: 0.25 }
+    }
+}
+
+/// A classifier of the zoo.
+#[derive(Debug, Clone)]
+pub enum Model {
+    /// f(x) = ⟨w, x⟩ + b.
+    Linear(Vec<f64>, f64),
+    /// A trained wide net.
+    Wide(WideNet),
+    /// An infinite-width measure of the theory.
+    Measure(Measure),
+    /// The σ-smoothed Bayes-optimal log-odds.
+    Bayes(SmoothedBayes),
+}
+
+impl Model {
+    /// (logit, ∇ₓ logit) at every row of `x` (row-major n × d).
+    pub fn logits_and_grads(&self, x: &[f64], d: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        match self {
+            Model::Linear(w, b) => {
+                let f = x.chunks(d).map(|r| r.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() + b).collect();
+                let g = x.chunks(d).flat_map(|_| w.iter().copied()).collect();
+                Ok((f, g))
+            }
+            Model::Wide(net) => net.logits_and_input_grads(x),
+            Model::Measure(nu) => {
+                let (mut f, mut g) = (Vec::new(), Vec::new());
+                for r in x.chunks(d) {
+                    let v = DVector::from_column_slice(r);
+                    f.push(nu.f(&v));
+                    g.extend(nu.grad_f(&v).iter().copied());
+                }
+                Ok((f, g))
+            }
+            Model::Bayes(b) => {
+                let (mut f, mut g) = (Vec::new(), Vec::new());
+                for r in x.chunks(d) {
+                    let (l, gr) = b.log_odds_and_grad(r)?;
+                    f.push(l);
+                    g.extend(gr);
+                }
+                Ok((f, g))
+            }
+        }
+    }
+}
+
+/// Trains the linear model, the standard MLP and the robust MLP on `batch` (seed `seed`); returns
+/// (name, model, training seconds).
+pub fn train_zoo(zoo: &ZooSpec, batch: &Batch<'_>, seed: u64, log: &mut dyn FnMut(&str)) -> Result<Vec<(String, Model, f64)>> {
+    let d = batch.d;
+    let mut out = Vec::new();
+    let t0 = std::time::Instant::now();
+    let (w, b) = train_linear(batch, zoo.linear_steps, zoo.linear_lr)?;
+    out.push(("linear".to_string(), Model::Linear(w, b), t0.elapsed().as_secs_f64()));
+    for (name, adversary, steps) in [("standard MLP", None, zoo.steps_standard), ("robust MLP", Some(zoo.adversary()), zoo.steps_robust)] {
+        let t0 = std::time::Instant::now();
+        let mut net = WideNet::init(d, zoo.width, zoo.init_scale, Seed(seed).derive(STREAM_INIT))?;
+        let cfg = WideTrainConfig { steps, lr: zoo.lr, adversary, record_every: steps };
+        let h = train_wide(&mut net, batch, &cfg, &mut |_| {})?;
+        let secs = t0.elapsed().as_secs_f64();
+        if let Some(l) = h.last() {
+            log(&format!("  {name}: {steps} steps in {secs:.1}s, margin {:.5}, attacked margin {:.5}", l.margin, l.adv_margin));
+        }
+        out.push((name.to_string(), Model::Wide(net), secs));
+    }
+    Ok(out)
+}
+
+/// Mean gradient-mass shares (signal, other task blocks, noise blocks) over the rows of `g`, whose
+/// signal blocks are `j_star`; rows with a zero gradient count as all-zero shares.
+pub fn shares(g: &[f64], d: usize, j_star: &[usize]) -> (f64, f64, f64) {
+    let (mut s, mut t, mut n) = (0.0, 0.0, 0.0);
+    for (row, &j) in g.chunks(d).zip(j_star) {
+        let tot: f64 = row.iter().map(|v| v.abs()).sum();
+        if tot == 0.0 {
+            continue;
+        }
+        s += row[j].abs() / tot;
+        t += row[..d / 2].iter().enumerate().filter(|(k, _)| *k != j).map(|(_, v)| v.abs()).sum::<f64>() / tot;
+        n += row[d / 2..].iter().map(|v| v.abs()).sum::<f64>() / tot;
+    }
+    let c = j_star.len().max(1) as f64;
+    (s / c, t / c, n / c)
+}
+
+/// One scale of `experiments/seed000_leakage.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeakageSpec {
+    /// Number of blocks.
+    pub d: usize,
+    /// Noise levels η (η = 0 uses the d support points as training and test set).
+    pub etas: Vec<f64>,
+    /// Training points drawn for η > 0.
+    pub train_size: usize,
+    /// Test points drawn for η > 0.
+    pub test_size: usize,
+    /// Seed of the data draws.
+    pub data_seed: u64,
+    /// σ of the smoothed Bayes-optimal classifier.
+    pub bayes_sigma: f64,
+    /// Seeds of the trained models.
+    pub seeds: Vec<u64>,
+    /// The trained models.
+    pub zoo: ZooSpec,
+}
+
+impl LeakageSpec {
+    /// Reads and validates one scale table.
+    pub fn from_keys(k: &Keys<'_>) -> Result<Self> {
+        let d = k.usize_min("d", 2)?;
+        if !d.is_multiple_of(2) {
+            return Err(k.error("d", format!("eq (2) needs an even d, got {d}")));
+        }
+        let spec = LeakageSpec {
+            d,
+            // η < ½ keeps the classes apart (the Bayes reference needs it).
+            etas: k.f64_grid("etas", 0.0, 0.49)?,
+            train_size: k.usize_min("train_size", 1)?,
+            test_size: k.usize_min("test_size", 1)?,
+            data_seed: k.usize_min("data_seed", 0)? as u64,
+            bayes_sigma: k.f64_in("bayes_sigma", crate::theory::block_bayes::SIGMA_MIN, 10.0)?,
+            seeds: k.seeds("seeds")?,
+            zoo: ZooSpec::from_keys(k)?,
+        };
+        k.finish()?;
+        Ok(spec)
+    }
+}
+
+/// One row of the leakage table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// η.
+    pub eta: f64,
+    /// Model name.
+    pub model: String,
+    /// Seed (0 for the theory's models).
+    pub seed: u64,
+    /// Accuracy on the test points.
+    pub accuracy: f64,
+    /// Mean share of |g| on j*(x).
+    pub signal: f64,
+    /// Mean share on the other task-relevant blocks.
+    pub task_leak: f64,
+    /// Mean share on the noise blocks.
+    pub noise: f64,
+}
+
+/// A data set of eq (2): inputs row-major, labels ±1, signal blocks.
+fn data(d: usize, eta: f64, n: usize, seed: Seed) -> Result<(Vec<f64>, Vec<f64>, Vec<usize>)> {
+    if eta == 0.0 {
+        let pts = support_points(d);
+        return Ok((pts.iter().flat_map(|(x, _, _)| x.iter().copied().collect::<Vec<_>>()).collect(), pts.iter().map(|p| p.1).collect(), pts.iter().map(|p| p.2).collect()));
+    }
+    let spec = BlockSpec::scalar(d, eta)?;
+    let s = spec.sample_n(n, &mut seed.rng());
+    Ok((s.iter().flat_map(|p| p.x.iter().copied().collect::<Vec<_>>()).collect(), s.iter().map(|p| p.y).collect(), s.iter().map(|p| p.j_star).collect()))
+}
+
+/// A test set of eq (2) at noise η.
+struct TestSet {
+    eta: f64,
+    d: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    j_star: Vec<usize>,
+}
+
+impl TestSet {
+    /// Accuracy and leakage shares of `model` on this set.
+    fn evaluate(&self, name: &str, seed: u64, model: &Model) -> Result<Row> {
+        let (f, g) = model.logits_and_grads(&self.x, self.d)?;
+        let accuracy = f.iter().zip(&self.y).filter(|(f, y)| **f * **y > 0.0).count() as f64 / self.y.len().max(1) as f64;
+        let (signal, task_leak, noise) = shares(&g, self.d, &self.j_star);
+        Ok(Row { eta: self.eta, model: name.into(), seed, accuracy, signal, task_leak, noise })
+    }
+}
+
+/// Computes every row (trained cells stored in `cells`).
+pub fn run(spec: &LeakageSpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str)) -> Result<Vec<Table>> {
+    let d = spec.d;
+    let mut rows = Vec::new();
+    for &eta in &spec.etas {
+        let (xtr, ytr, _) = data(d, eta, spec.train_size, Seed(spec.data_seed).derive(STREAM_TRAIN))?;
+        let (x, y, j_star) = data(d, eta, spec.test_size, Seed(spec.data_seed).derive(STREAM_TEST))?;
+        let test = TestSet { eta, d, x, y, j_star };
+        let batch = Batch::new(&xtr, &ytr, d)?;
+        for &seed in &spec.seeds {
+            let key = format!("eta{eta}-seed{seed}");
+            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "eta": eta, "seed": seed }).to_string().as_bytes());
+            if let Some(v) = cells.load(&key, &hash)? {
+                let r: Vec<Row> = serde_json::from_value(v).map_err(|e| Error::Format { path: key.clone().into(), reason: format!("cell result: {e}") })?;
+                log(&format!("{key}: stored"));
+                rows.extend(r);
+                continue;
+            }
+            log(&format!("{key}: training"));
+            let mut cell = Vec::new();
+            for (name, model, _) in train_zoo(&spec.zoo, &batch, seed, log)? {
+                cell.push(test.evaluate(&name, seed, &model)?);
+            }
+            cells.save(&key, &hash, &serde_json::to_value(&cell).map_err(|e| Error::Shape(format!("cell result: {e}")))?)?;
+            rows.extend(cell);
+        }
+        // The theory's classifiers (no training). Theorem 1's ν* is built for this η; it is the
+        // max-margin solution only for η < 1/(10d).
+        let block = BlockSpec::scalar(d, eta)?;
+        let theory = [
+            ("max-margin ν* (Thm 1)", Model::Measure(nu_star(&block))),
+            ("ν~ (Conjecture 1)", Model::Measure(nu_tilde(d)?)),
+            ("Bayes-optimal (σ-smoothed)", Model::Bayes(SmoothedBayes::new(d, eta, spec.bayes_sigma)?)),
+        ];
+        for (name, m) in &theory {
+            rows.push(test.evaluate(name, 0, m)?);
+        }
+    }
+    let header = LEAKAGE_HEADER.iter().map(|s| s.to_string()).collect();
+    let table = Table {
+        suffix: String::new(),
+        header,
+        rows: rows
+            .iter()
+            .map(|r| vec![r.eta.to_string(), r.model.clone(), r.seed.to_string(), r.accuracy.to_string(), format!("{:.4}", r.signal), format!("{:.4}", r.task_leak), format!("{:.4}", r.noise)])
+            .collect(),
+    };
+    Ok(vec![table])
+}
+
+/// Columns of the leakage table.
+pub const LEAKAGE_HEADER: [&str; 7] = ["eta", "model", "seed", "accuracy", "signal_share", "task_leak_share", "noise_share"];
+
+/// Draws the table as a grouped line chart is not informative; the table is the result. This
+/// plotter draws one bar-like figure: signal share per model at each η.
+pub fn plot(tables: &[Table]) -> Result<Vec<super::Figure>> {
+    use crate::plot::curves::{line_plot_bytes, Legend, LinePlot, Mark, Series};
+    let t = tables.iter().find(|t| t.suffix.is_empty()).ok_or_else(|| Error::param("tables", "no leakage table"))?;
+    if t.header.iter().map(String::as_str).ne(LEAKAGE_HEADER.iter().copied()) {
+        return Err(Error::Shape(format!("leakage table has columns {:?}, expected {:?}", t.header, LEAKAGE_HEADER)));
+    }
+    let num = |r: &[String], c: usize| -> Result<f64> { r.get(c).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| Error::Shape(format!("leakage table: column `{}` of row {r:?} is not a number", LEAKAGE_HEADER[c]))) };
+    let mut series: Vec<Series> = Vec::new();
+    for r in &t.rows {
+        if r.len() != LEAKAGE_HEADER.len() {
+            return Err(Error::Shape(format!("leakage table: row {r:?} has {} fields", r.len())));
+        }
+        let (eta, s) = (num(r, 0)?, num(r, 4)?);
+        match series.iter_mut().find(|x| x.name == r[1]) {
+            Some(x) => x.points.push((eta, s)),
+            None => series.push(Series { name: r[1].clone(), points: vec![(eta, s)], mark: Mark::LineMarked }),
+        }
+    }
+    let plot = LinePlot {
+        title: "Share of |∇ₓ f| on the instance's signal block j*(x) (1 = no leakage)".into(),
+        x_label: "noise level η".into(),
+        y_label: "signal share".into(),
+        series,
+    };
+    let (png, svg) = line_plot_bytes(&plot, (900, 600), Legend::LowerRight)?;
+    Ok(vec![super::Figure { suffix: String::new(), png, svg }])
+}

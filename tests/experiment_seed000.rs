@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use inputgrad::experiment::seed000_fig31::Fig31Spec;
 use inputgrad::experiment::seed000_fig5::Fig5Spec;
 use inputgrad::experiment::seed000_leakage::LeakageSpec;
+use inputgrad::experiment::seed000_maxmargin::MaxMarginSpec;
 use inputgrad::experiment::run::load_spec;
 use inputgrad::experiment::{self, RunArgs, Scale, SpecFile};
 
@@ -53,6 +54,8 @@ fn shipped_specs_load_at_both_scales() {
         assert_eq!((f.d, f.width), (10, 50_000), "Fig 31 is width 50,000 on d = 10 at every scale");
         let s = load_spec(&exp_dir(), "seed000_leakage").unwrap();
         LeakageSpec::from_keys(&s.scale(scale).unwrap()).unwrap();
+        let s = load_spec(&exp_dir(), "seed000_maxmargin").unwrap();
+        MaxMarginSpec::from_keys(&s.scale(scale).unwrap()).unwrap();
     }
 }
 
@@ -87,7 +90,7 @@ fn run(id: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
 /// above it; the linear model's is 2/d too (its gradient is the same for every input).
 #[test]
 fn fig5_tiny_reproduces_the_pattern() {
-    let text = tiny("seed000_fig5", &[("width", "400"), ("steps_standard", "300"), ("steps_robust", "600"), ("linear_steps", "300")]);
+    let text = tiny("seed000_fig5", &[("width", "400"), ("steps_standard", "300"), ("steps_robust", "600"), ("linear_steps", "300"), ("lr", "1.0")]);
     let (_dir, fig) = run("seed000_fig5", &text);
     for f in ["seed000_fig5.csv", "seed000_fig5_gradients.csv", "seed000_fig5_gradients.png", "seed000_fig5_gradients.svg", "seed000_fig5.meta.json"] {
         assert!(fig.join(f).is_file(), "{f} missing");
@@ -111,7 +114,7 @@ fn fig5_tiny_reproduces_the_pattern() {
 /// axis-aligned neurons; standard training on positive-bias ones (Theorem 1's ν*, b > 0).
 #[test]
 fn fig31_tiny_shows_negative_aligned_neurons() {
-    let text = tiny("seed000_fig31", &[("width", "400"), ("steps", "600"), ("record_every", "100"), ("scatter_neurons", "100")]);
+    let text = tiny("seed000_fig31", &[("width", "400"), ("steps", "600"), ("lr", "1.0"), ("record_every", "100"), ("scatter_neurons", "100")]);
     let (_dir, fig) = run("seed000_fig31", &text);
     for f in ["seed000_fig31.csv", "seed000_fig31_history.csv", "seed000_fig31_neurons.csv", "seed000_fig31_bias.csv", "seed000_fig31_a.png", "seed000_fig31_b.png", "seed000_fig31_margin.png", "seed000_fig31.meta.json"] {
         assert!(fig.join(f).is_file(), "{f} missing");
@@ -149,4 +152,24 @@ fn leakage_tiny_table() {
     let bayes = at("0.1", "Bayes");
     assert_eq!(&bayes[6], "0.0000", "the Bayes-optimal gradient never touches noise blocks");
     assert!(fig.join("seed000_leakage.png").is_file());
+}
+
+/// The max-margin grid at d = 4, ε ∈ {0, 0.2}, 80 rounds: each certified bracket contains
+/// Theorem 1's value γ*(η = ε) (proofs/mm_solver.md: for ε < 2/d the ℓ∞ value is γ*(η = ε)), the
+/// solution spreads its gradient evenly over the task coordinates (share 2/d, the leaking structure),
+/// and ν~ is refuted (the certified lower bound exceeds its exact margin).
+#[test]
+fn maxmargin_tiny_grid_brackets_theorem1() {
+    let text = tiny("seed000_maxmargin", &[("ds", "[4]"), ("eps", "[0.0, 0.2]"), ("max_rounds", "80")]);
+    let (_dir, fig) = run("seed000_maxmargin", &text);
+    let rows = csv_rows(&fig.join("seed000_maxmargin.csv"));
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        let (lower, upper, thm1): (f64, f64, f64) = (r[2].parse().unwrap(), r[3].parse().unwrap(), r[8].parse().unwrap());
+        assert!(lower <= thm1 + 1e-9 && thm1 <= upper + 1e-9, "ε = {}: [{lower}, {upper}] does not contain γ*(η = ε) = {thm1}", &r[1]);
+        assert_eq!(&r[9], "true", "ν~ not refuted at ε = {}", &r[1]);
+        let share: f64 = r[14].parse().unwrap();
+        assert!((share - 0.5).abs() < 0.01, "signal share {share} at ε = {}", &r[1]);
+    }
+    assert!(fig.join("seed000_maxmargin_d4.png").is_file());
 }

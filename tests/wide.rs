@@ -44,7 +44,8 @@ proptest! {
         let fd = |which: usize, idx: usize| -> f64 {
             let bump = |delta: f64| {
                 let mut p = net.clone();
-                match which { 0 => p.a[idx] += delta, 1 => p.r[idx] += delta, _ => p.b[idx] += delta }
+                let (a, r, b) = p.params_mut();
+                match which { 0 => a[idx] += delta, 1 => r[idx] += delta, _ => b[idx] += delta }
                 p.loss(&batch).unwrap()
             };
             (bump(h) - bump(-h)) / (2.0 * h)
@@ -55,7 +56,7 @@ proptest! {
             prop_assert!((fd(0, k) - g.a[k]).abs() * mf <= prec::FD_TOL * mf.max(1.0), "a[{}]: fd {} vs {}", k, fd(0, k), g.a[k]);
             prop_assert!((fd(2, k) - g.b[k]).abs() * mf <= prec::FD_TOL * mf.max(1.0), "b[{}]", k);
             for j in 0..d {
-                let i = k * d + j;
+                let i = net.r_index(k, j);
                 prop_assert!((fd(1, i) - g.r[i]).abs() * mf <= prec::FD_TOL * mf.max(1.0), "r[{}]", i);
             }
         }
@@ -112,8 +113,8 @@ fn gd_step_is_mean_field_gradient_descent() {
     stepped.gd_step(&batch, lr).unwrap();
     let mf = m as f64;
     let worst = (0..m)
-        .map(|k| (stepped.a[k] - (net.a[k] - lr * mf * g.a[k])).abs().max((stepped.b[k] - (net.b[k] - lr * mf * g.b[k])).abs()))
-        .chain((0..m * d).map(|i| (stepped.r[i] - (net.r[i] - lr * mf * g.r[i])).abs()))
+        .map(|k| (stepped.a()[k] - (net.a()[k] - lr * mf * g.a[k])).abs().max((stepped.b()[k] - (net.b()[k] - lr * mf * g.b[k])).abs()))
+        .chain((0..m).flat_map(|k| (0..d).map(move |j| (k, j))).map(|(k, j)| (stepped.r_of(k)[j] - (net.r_of(k)[j] - lr * mf * g.r[net.r_index(k, j)])).abs()))
         .fold(0.0, f64::max);
     assert!(worst <= prec::EXACT, "update differs from lr·m·grad by {worst}");
 }

@@ -5,6 +5,7 @@
 //! * [`run`] — all file I/O: reads the spec, stores cells (resume), writes CSVs, figures and
 //!   `meta.json` atomically; `plot` redraws from the CSVs.
 //! * [`seed000_fig5`], [`seed000_leakage`] — seed 000 Fig 5 and the feature-leakage table (§6).
+//! * [`seed000_maxmargin`] — certified ℓ∞ max-margin values over (d, ε) (eq 4, eq 8).
 //! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
@@ -16,6 +17,7 @@ pub mod run;
 pub mod seed000_fig31;
 pub mod seed000_fig5;
 pub mod seed000_leakage;
+pub mod seed000_maxmargin;
 pub mod seed002;
 pub mod spec;
 
@@ -70,4 +72,18 @@ pub struct Figure {
     pub png: Vec<u8>,
     /// SVG text.
     pub svg: String,
+}
+
+/// The table with `suffix` among `tables`, checked to have exactly the columns `header`.
+pub fn find_table<'t>(tables: &'t [Table], suffix: &str, header: &[&str]) -> Result<&'t Table> {
+    let t = tables.iter().find(|t| t.suffix == suffix).ok_or_else(|| crate::error::Error::param("tables", format!("no table `{suffix}`")))?;
+    if t.header.iter().map(String::as_str).ne(header.iter().copied()) {
+        return Err(crate::error::Error::Shape(format!("table `{suffix}` has columns {:?}, expected {:?}", t.header, header)));
+    }
+    Ok(t)
+}
+
+/// Column `c` of row `r` of table `t` as a number, or an error naming the table, column and row.
+pub fn cell_num(t: &Table, r: &[String], c: usize) -> Result<f64> {
+    r.get(c).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| crate::error::Error::Shape(format!("table `{}`: column `{}` of row {r:?} is not a number", t.suffix, t.header.get(c).map_or("?", String::as_str))))
 }

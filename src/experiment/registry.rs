@@ -1,7 +1,7 @@
 //! The known experiments: id → runner and plotter.
 
 use super::spec::{Scale, SpecFile};
-use super::{seed000_fig31, seed000_fig5, seed000_leakage, seed002, CellStore, Figure, Table};
+use super::{seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed002, CellStore, Figure, Table};
 use crate::error::{Error, Result};
 
 /// What a runner hands back to [`super::run`].
@@ -63,6 +63,13 @@ pub const REGISTRY: &[Experiment] = &[
         plot: seed000_fig31::plot,
     },
     Experiment {
+        id: "seed000_maxmargin",
+        about: "seed 000 eq (4)/(8): certified ℓ∞ max-margin values on eq (2) over (d, ε), solution structure, ν~ and axis-aligned margins",
+        tables: &[""],
+        run: run_seed000_maxmargin,
+        plot: seed000_maxmargin::plot,
+    },
+    Experiment {
         id: "seed002_toy",
         about: "seed 002 Figs 2–6: gradient heat maps and accuracy vs ℓ∞ ε of 11 regularised MLPs on x = y·e_j",
         tables: &["", "_gradients", "_accuracy"],
@@ -118,4 +125,11 @@ fn run_seed000_leakage(spec: &SpecFile, scale: Scale, cells: &mut dyn CellStore,
     let mut seeds = s.seeds.clone();
     seeds.push(s.data_seed);
     Ok(RunOutput { tables, seeds, params: serde_json::to_value(&s).map_err(|e| Error::Shape(format!("spec: {e}")))?, backend: wide_backend(), unmet: Vec::new() })
+}
+
+fn run_seed000_maxmargin(spec: &SpecFile, scale: Scale, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str)) -> Result<RunOutput> {
+    let keys = spec.scale(scale)?;
+    let s = seed000_maxmargin::MaxMarginSpec::from_keys(&keys)?;
+    let tables = seed000_maxmargin::run(&s, cells, log)?;
+    Ok(RunOutput { tables, seeds: vec![s.seed], params: serde_json::to_value(&s).map_err(|e| Error::Shape(format!("spec: {e}")))?, backend: "cpu f64 (theory: LP/MILP via microlp)".into(), unmet: Vec::new() })
 }

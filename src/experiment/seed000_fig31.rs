@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::spec::Keys;
-use super::{CellStore, Figure, Table};
+use super::{cell_num as num, find_table as find, CellStore, Figure, Table};
 use crate::error::{Error, Result};
 use crate::plot::curves::{line_plot_bytes, Legend, LinePlot, Mark, Series};
 use crate::rng::Seed;
@@ -107,14 +107,13 @@ pub struct NeuronStats {
 
 /// The statistics of every neuron of `net`.
 pub fn neuron_stats(net: &WideNet) -> Vec<NeuronStats> {
-    let d = net.dim();
     (0..net.width())
         .map(|k| {
-            let r = &net.r[k * d..(k + 1) * d];
+            let r = net.r_of(k);
             let nr = r.iter().map(|v| v * v).sum::<f64>().sqrt();
             let (argmax, max) = r.iter().enumerate().fold((0, 0.0f64), |(j, m), (i, v)| if v.abs() > m.abs() { (i, *v) } else { (j, m) });
             let max_coord = if nr > 0.0 { max / nr } else { 0.0 };
-            NeuronStats { max_coord, argmax, a: net.a[k], b: net.b[k], mass: net.a[k] * net.a[k] + nr * nr + net.b[k] * net.b[k] }
+            NeuronStats { max_coord, argmax, a: net.a()[k], b: net.b()[k], mass: net.a()[k] * net.a()[k] + nr * nr + net.b()[k] * net.b()[k] }
         })
         .collect()
 }
@@ -364,18 +363,6 @@ fn tables(results: &[CellResult], refs: &References) -> Vec<Table> {
 /// Plot sizes (width, height) in pixels.
 const PLOT_SIZE: (u32, u32) = (900, 600);
 
-fn find<'t>(tables: &'t [Table], suffix: &str, header: &[&str]) -> Result<&'t Table> {
-    let t = tables.iter().find(|t| t.suffix == suffix).ok_or_else(|| Error::param("tables", format!("no table `{suffix}`")))?;
-    if t.header.iter().map(String::as_str).ne(header.iter().copied()) {
-        return Err(Error::Shape(format!("table `{suffix}` has columns {:?}, expected {:?}", t.header, header)));
-    }
-    Ok(t)
-}
-
-fn num(t: &Table, r: &[String], c: usize) -> Result<f64> {
-    r.get(c).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| Error::Shape(format!("table `{}`: column `{}` of row {r:?} is not a number", t.suffix, t.header[c])))
-}
-
 /// Draws Fig 31(a) (`_a`), Fig 31(b) (`_b`) and the margins during training (`_margin`) for the
 /// first seed.
 pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
@@ -443,8 +430,9 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
             series.push(Series { name, points: pts, mark: Mark::Line });
         }
     }
-    series.push(Series { name: "reference = 1".into(), points: vec![(0.0, 1.0), (max_step, 1.0)], mark: Mark::Line });
-    series.push(Series { name: format!("ν~ of Conjecture 1 at ε / best axis-aligned ({:.3})", tilde / axis), points: vec![(0.0, tilde / axis), (max_step, tilde / axis)], mark: Mark::Line });
+    // Reference lines first, so the curves are drawn over them.
+    series.insert(0, Series { name: format!("ν~ of Conjecture 1 at ε / best axis-aligned ({:.3})", tilde / axis), points: vec![(0.0, tilde / axis), (max_step, tilde / axis)], mark: Mark::Line });
+    series.insert(0, Series { name: "reference = 1".into(), points: vec![(0.0, 1.0), (max_step, 1.0)], mark: Mark::Line });
     let plot = LinePlot { title: "Normalised margin (min y·f / mean ‖θ_k‖²) relative to the theory during training".into(), x_label: "gradient step".into(), y_label: "margin / reference".into(), series };
     let (png, svg) = line_plot_bytes(&plot, PLOT_SIZE, Legend::LowerRight)?;
     figures.push(Figure { suffix: "_margin".into(), png, svg });

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::seed000_leakage::{shares, train_zoo, ZooSpec};
 use super::spec::Keys;
-use super::{CellStore, Figure, Table};
+use super::{cell_num, find_table, CellStore, Figure, Table};
 use crate::error::{Error, Result};
 use crate::plot::heatmap::{heatmap_grid_bytes, HeatPanel, HeatmapGrid};
 use crate::theory::adversarial_margin::support_points;
@@ -106,11 +106,8 @@ const CELL_PX: (u32, u32) = (26, 22);
 
 /// Fig 5: the inputs and the three models' |∇ₓ f| normalised per row.
 pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
-    let t = tables.iter().find(|t| t.suffix == "_gradients").ok_or_else(|| Error::param("tables", "no table `_gradients`"))?;
-    if t.header.iter().map(String::as_str).ne(GRADIENT_HEADER.iter().copied()) {
-        return Err(Error::Shape(format!("table `_gradients` has columns {:?}, expected {:?}", t.header, GRADIENT_HEADER)));
-    }
-    let num = |r: &[String], c: usize| -> Result<f64> { r.get(c).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| Error::Shape(format!("table `_gradients`: column `{}` of row {r:?} is not a number", GRADIENT_HEADER[c]))) };
+    let t = find_table(tables, "_gradients", &GRADIENT_HEADER)?;
+    let num = |r: &[String], c: usize| cell_num(t, r, c);
     let (mut order, mut n, mut d) = (Vec::<String>::new(), 0usize, 0usize);
     for r in &t.rows {
         if !order.contains(&r[0]) {

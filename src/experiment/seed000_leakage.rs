@@ -303,15 +303,11 @@ pub fn run(spec: &LeakageSpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&s
 /// Columns of the leakage table.
 pub const LEAKAGE_HEADER: [&str; 7] = ["eta", "model", "seed", "accuracy", "signal_share", "task_leak_share", "noise_share"];
 
-/// Draws the table as a grouped line chart is not informative; the table is the result. This
-/// plotter draws one bar-like figure: signal share per model at each η.
+/// Draws the signal share of every model against η (the table is the full result).
 pub fn plot(tables: &[Table]) -> Result<Vec<super::Figure>> {
     use crate::plot::curves::{line_plot_bytes, Legend, LinePlot, Mark, Series};
-    let t = tables.iter().find(|t| t.suffix.is_empty()).ok_or_else(|| Error::param("tables", "no leakage table"))?;
-    if t.header.iter().map(String::as_str).ne(LEAKAGE_HEADER.iter().copied()) {
-        return Err(Error::Shape(format!("leakage table has columns {:?}, expected {:?}", t.header, LEAKAGE_HEADER)));
-    }
-    let num = |r: &[String], c: usize| -> Result<f64> { r.get(c).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| Error::Shape(format!("leakage table: column `{}` of row {r:?} is not a number", LEAKAGE_HEADER[c]))) };
+    let t = super::find_table(tables, "", &LEAKAGE_HEADER)?;
+    let num = |r: &[String], c: usize| super::cell_num(t, r, c);
     let mut series: Vec<Series> = Vec::new();
     for r in &t.rows {
         if r.len() != LEAKAGE_HEADER.len() {

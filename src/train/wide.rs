@@ -26,15 +26,16 @@ use crate::theory::mean_field::{Measure, Neuron};
 const CHUNK: usize = 256;
 
 /// A one-hidden-layer ReLU net with 1/m output scaling; neuron k is θ_k = (a_k, r_k, b_k).
+///
+/// Storage: the neurons are cut into chunks of [`CHUNK`]; the input weights of a chunk of length L
+/// are stored coordinate by coordinate (d rows of L values, [`WideNet::r_index`]), so that every
+/// inner loop runs over neurons along contiguous memory and vectorises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WideNet {
     d: usize,
-    /// Output weights a_k, length m.
-    pub a: Vec<f64>,
-    /// Input weights, row k = r_k, row-major m × d.
-    pub r: Vec<f64>,
-    /// Biases b_k, length m.
-    pub b: Vec<f64>,
+    a: Vec<f64>,
+    r: Vec<f64>,
+    b: Vec<f64>,
 }
 
 /// A batch of labelled points: `x` row-major n × d, `y` in {−1, +1}.
@@ -78,19 +79,33 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// ∂L/∂θ for every parameter, laid out like [`WideNet`].
+/// ∂L/∂θ for every parameter, in the storage layout of [`WideNet`] (r indexed by
+/// [`WideNet::r_index`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WideGrad {
     /// ∂L/∂a_k.
     pub a: Vec<f64>,
-    /// ∂L/∂r_k, row-major m × d.
+    /// ∂L/∂(r_k)_j at [`WideNet::r_index`]`(k, j)`.
     pub r: Vec<f64>,
     /// ∂L/∂b_k.
     pub b: Vec<f64>,
 }
 
+/// Σ_k u_k v_k with four interleaved accumulators: a fixed order (deterministic) and independent
+/// lanes (vectorises).
 fn dot(u: &[f64], v: &[f64]) -> f64 {
-    u.iter().zip(v).map(|(a, b)| a * b).sum()
+    let n4 = u.len().min(v.len()) / 4 * 4;
+    let mut acc = [0.0f64; 4];
+    for (cu, cv) in u[..n4].chunks_exact(4).zip(v[..n4].chunks_exact(4)) {
+        for l in 0..4 {
+            acc[l] += cu[l] * cv[l];
+        }
+    }
+    let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+    for (a, b) in u[n4..].iter().zip(&v[n4..]) {
+        s += a * b;
+    }
+    s
 }
 
 /// log(1 + e^{−t}) without overflow.
@@ -123,12 +138,73 @@ fn sum_in_order(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
     out
 }
 
+/// One chunk of neurons: a and b of length L, r as d rows of L.
+struct Chunk<'n> {
+    a: &'n [f64],
+    r: &'n [f64],
+    b: &'n [f64],
+}
+
+impl Chunk<'_> {
+    fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    /// z_k = ⟨r_k, x⟩ + b_k for the chunk's neurons (zero coordinates of x skipped).
+    fn pre(&self, x: &[f64], z: &mut [f64]) {
+        let l = self.len();
+        z.copy_from_slice(self.b);
+        for (j, &xj) in x.iter().enumerate() {
+            if xj != 0.0 {
+                for (zk, rk) in z.iter_mut().zip(&self.r[j * l..(j + 1) * l]) {
+                    *zk += xj * rk;
+                }
+            }
+        }
+    }
+
+    /// m·∂L/∂θ_k = Σ_i c_i (φ(z_ik), a_k φ'(z_ik) x_i, a_k φ'(z_ik)) for the chunk's neurons, into
+    /// (da, dr as d rows of L, db).
+    fn direction(&self, batch: &Batch<'_>, c: &[f64], da: &mut [f64], dr: &mut [f64], db: &mut [f64]) {
+        let l = self.len();
+        let (mut z, mut t) = (vec![0.0; l], vec![0.0; l]);
+        da.fill(0.0);
+        dr.fill(0.0);
+        db.fill(0.0);
+        for (i, &ci) in c.iter().enumerate() {
+            let xi = batch.row(i);
+            self.pre(xi, &mut z);
+            for k in 0..l {
+                let on = z[k] > 0.0;
+                t[k] = if on { ci } else { 0.0 };
+                da[k] += if on { ci * z[k] } else { 0.0 };
+                db[k] += t[k];
+            }
+            for (j, &xj) in xi.iter().enumerate() {
+                if xj != 0.0 {
+                    for (v, tk) in dr[j * l..(j + 1) * l].iter_mut().zip(&t) {
+                        *v += tk * xj;
+                    }
+                }
+            }
+        }
+        for (v, ak) in db.iter_mut().zip(self.a) {
+            *v *= ak;
+        }
+        for row in dr.chunks_mut(l) {
+            for (v, ak) in row.iter_mut().zip(self.a) {
+                *v *= ak;
+            }
+        }
+    }
+}
+
 impl WideNet {
     /// Width m neurons on inputs of dimension d, every parameter i.i.d. N(0, s²/(d + 2)) so that
-    /// E‖θ_k‖² = s² (`init_scale` = s).
+    /// E‖θ_k‖² = s² (`init_scale` = s). Draw order: all a_k, then r neuron by neuron, then all b_k.
     pub fn init(d: usize, m: usize, init_scale: f64, seed: Seed) -> Result<Self> {
-        if d == 0 || m == 0 || d > MAX_STACK_DIM {
-            return Err(Error::param("width", format!("need 1 <= d <= {MAX_STACK_DIM} and m >= 1, got d = {d}, m = {m}")));
+        if d == 0 || m == 0 {
+            return Err(Error::param("width", format!("need d >= 1 and m >= 1, got d = {d}, m = {m}")));
         }
         if !(init_scale.is_finite() && init_scale > 0.0) {
             return Err(Error::param("init_scale", format!("must be finite and > 0, got {init_scale}")));
@@ -139,21 +215,28 @@ impl WideNet {
         let mut rng = seed.rng();
         let mut draw = |n: usize| -> Vec<f64> { (0..n).map(|_| normal.sample(&mut rng)).collect() };
         let a = draw(m);
-        let r = draw(m * d);
+        let rows = draw(m * d);
         let b = draw(m);
-        Ok(Self { d, a, r, b })
+        Self::from_parts(d, a, rows, b)
     }
 
-    /// A net from its parameters (checked shapes, finite values).
-    pub fn from_parts(d: usize, a: Vec<f64>, r: Vec<f64>, b: Vec<f64>) -> Result<Self> {
+    /// A net from its parameters, `r_rows` row-major m × d (row k = r_k); checked shapes, finite values.
+    pub fn from_parts(d: usize, a: Vec<f64>, r_rows: Vec<f64>, b: Vec<f64>) -> Result<Self> {
         let m = a.len();
-        if d == 0 || d > MAX_STACK_DIM || m == 0 || r.len() != m * d || b.len() != m {
-            return Err(Error::Shape(format!("wide net: d = {d}, |a| = {m}, |r| = {}, |b| = {}", r.len(), b.len())));
+        if d == 0 || m == 0 || r_rows.len() != m * d || b.len() != m {
+            return Err(Error::Shape(format!("wide net: d = {d}, |a| = {m}, |r| = {}, |b| = {}", r_rows.len(), b.len())));
         }
-        if a.iter().chain(&r).chain(&b).any(|v| !v.is_finite()) {
+        if a.iter().chain(&r_rows).chain(&b).any(|v| !v.is_finite()) {
             return Err(Error::param("theta", "parameters must be finite"));
         }
-        Ok(Self { d, a, r, b })
+        let mut net = Self { d, a, r: vec![0.0; m * d], b };
+        for k in 0..m {
+            for j in 0..d {
+                let i = net.r_index(k, j);
+                net.r[i] = r_rows[k * d + j];
+            }
+        }
+        Ok(net)
     }
 
     /// Input dimension d.
@@ -166,6 +249,33 @@ impl WideNet {
         self.a.len()
     }
 
+    /// Output weights a_k.
+    pub fn a(&self) -> &[f64] {
+        &self.a
+    }
+
+    /// Biases b_k.
+    pub fn b(&self) -> &[f64] {
+        &self.b
+    }
+
+    /// Where (r_k)_j is stored in the input-weight vector (of the net and of [`WideGrad`]).
+    pub fn r_index(&self, k: usize, j: usize) -> usize {
+        let s = k / CHUNK * CHUNK;
+        let l = CHUNK.min(self.width() - s);
+        s * self.d + j * l + (k - s)
+    }
+
+    /// The input weights r_k of neuron k.
+    pub fn r_of(&self, k: usize) -> Vec<f64> {
+        (0..self.d).map(|j| self.r[self.r_index(k, j)]).collect()
+    }
+
+    /// Mutable (a, r, b), r in the storage layout ([`Self::r_index`]).
+    pub fn params_mut(&mut self) -> (&mut [f64], &mut [f64], &mut [f64]) {
+        (&mut self.a, &mut self.r, &mut self.b)
+    }
+
     fn check(&self, batch: &Batch<'_>) -> Result<()> {
         if batch.d != self.d {
             return Err(Error::Shape(format!("inputs of dimension {} for a net on dimension {}", batch.d, self.d)));
@@ -173,32 +283,32 @@ impl WideNet {
         Ok(())
     }
 
-    fn ranges(&self) -> Vec<(usize, usize)> {
-        let m = self.width();
-        (0..m).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(m))).collect()
+    fn chunks(&self) -> Vec<Chunk<'_>> {
+        let d = self.d;
+        self.a.chunks(CHUNK).zip(self.r.chunks(CHUNK * d)).zip(self.b.chunks(CHUNK)).map(|((a, r), b)| Chunk { a, r, b }).collect()
+    }
+
+    fn rows_of(&self, x: &[f64]) -> Result<usize> {
+        if !x.len().is_multiple_of(self.d) {
+            return Err(Error::Shape(format!("{} input values are not rows of dimension {}", x.len(), self.d)));
+        }
+        Ok(x.len() / self.d)
     }
 
     /// f(x_i) for every row of `x` (row-major n × d).
     pub fn logits(&self, x: &[f64]) -> Result<Vec<f64>> {
         let d = self.d;
-        if x.len() % d != 0 {
-            return Err(Error::Shape(format!("{} input values are not rows of dimension {d}", x.len())));
-        }
-        let n = x.len() / d;
+        let n = self.rows_of(x)?;
         let parts: Vec<Vec<f64>> = self
-            .ranges()
+            .chunks()
             .into_par_iter()
-            .map(|(s, e)| {
+            .map(|ch| {
+                let mut z = vec![0.0; ch.len()];
                 let mut out = vec![0.0; n];
-                for k in s..e {
-                    let rk = &self.r[k * d..(k + 1) * d];
-                    let (ak, bk) = (self.a[k], self.b[k]);
-                    for (i, o) in out.iter_mut().enumerate() {
-                        let z = dot(rk, &x[i * d..(i + 1) * d]) + bk;
-                        if z > 0.0 {
-                            *o += ak * z;
-                        }
-                    }
+                for (i, o) in out.iter_mut().enumerate() {
+                    ch.pre(&x[i * d..(i + 1) * d], &mut z);
+                    z.iter_mut().for_each(|v| *v = v.max(0.0));
+                    *o = dot(ch.a, &z);
                 }
                 out
             })
@@ -210,28 +320,25 @@ impl WideNet {
     /// f(x_i) and ∇ₓ f(x_i) (row-major n × d) for every row of `x`; φ'(0) = 0.
     pub fn logits_and_input_grads(&self, x: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         let d = self.d;
-        if x.len() % d != 0 {
-            return Err(Error::Shape(format!("{} input values are not rows of dimension {d}", x.len())));
-        }
-        let n = x.len() / d;
+        let n = self.rows_of(x)?;
         // One partial vector per chunk: n logits, then n·d gradient entries.
         let parts: Vec<Vec<f64>> = self
-            .ranges()
+            .chunks()
             .into_par_iter()
-            .map(|(s, e)| {
+            .map(|ch| {
+                let l = ch.len();
+                let (mut z, mut w) = (vec![0.0; l], vec![0.0; l]);
                 let mut out = vec![0.0; n * (d + 1)];
                 let (f, g) = out.split_at_mut(n);
-                for k in s..e {
-                    let rk = &self.r[k * d..(k + 1) * d];
-                    let (ak, bk) = (self.a[k], self.b[k]);
-                    for i in 0..n {
-                        let z = dot(rk, &x[i * d..(i + 1) * d]) + bk;
-                        if z > 0.0 {
-                            f[i] += ak * z;
-                            for (gj, rj) in g[i * d..(i + 1) * d].iter_mut().zip(rk) {
-                                *gj += ak * rj;
-                            }
-                        }
+                for i in 0..n {
+                    ch.pre(&x[i * d..(i + 1) * d], &mut z);
+                    // w_k = a_k φ'(z_k); then f = Σ w_k z_k and ∂f/∂x_j = Σ w_k (r_k)_j.
+                    for k in 0..l {
+                        w[k] = if z[k] > 0.0 { ch.a[k] } else { 0.0 };
+                    }
+                    f[i] = dot(&w, &z);
+                    for (j, gj) in g[i * d..(i + 1) * d].iter_mut().enumerate() {
+                        *gj = dot(&w, &ch.r[j * l..(j + 1) * l]);
                     }
                 }
                 out
@@ -259,21 +366,11 @@ impl WideNet {
         let m = self.width();
         let mut g = WideGrad { a: vec![0.0; m], r: vec![0.0; m * d], b: vec![0.0; m] };
         let inv_m = 1.0 / m as f64;
-        g.a.par_chunks_mut(CHUNK)
-            .zip(g.r.par_chunks_mut(CHUNK * d))
-            .zip(g.b.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(chunk, ((ga, gr), gb))| {
-                let s = chunk * CHUNK;
-                for (o, ((ga, gr), gb)) in ga.iter_mut().zip(gr.chunks_mut(d)).zip(gb.iter_mut()).enumerate() {
-                    let (da, dr, db) = self.neuron_direction(s + o, batch, &c);
-                    *ga = da * inv_m;
-                    *gb = db * inv_m;
-                    for (gj, v) in gr.iter_mut().zip(dr.iter()) {
-                        *gj = v * inv_m;
-                    }
-                }
-            });
+        let chunks = self.chunks();
+        g.a.par_chunks_mut(CHUNK).zip(g.r.par_chunks_mut(CHUNK * d)).zip(g.b.par_chunks_mut(CHUNK)).zip(chunks).for_each(|(((ga, gr), gb), ch)| {
+            ch.direction(batch, &c, ga, gr, gb);
+            ga.iter_mut().chain(gr.iter_mut()).chain(gb.iter_mut()).for_each(|v| *v *= inv_m);
+        });
         Ok((loss, g))
     }
 
@@ -286,27 +383,6 @@ impl WideNet {
         Ok((loss, c))
     }
 
-    /// m·∂L/∂θ_k = Σ_i c_i (φ(z_ik), a_k φ'(z_ik) x_i, a_k φ'(z_ik)) for neuron k.
-    fn neuron_direction(&self, k: usize, batch: &Batch<'_>, c: &[f64]) -> (f64, [f64; MAX_STACK_DIM], f64) {
-        let d = self.d;
-        let rk = &self.r[k * d..(k + 1) * d];
-        let (ak, bk) = (self.a[k], self.b[k]);
-        let (mut da, mut db) = (0.0, 0.0);
-        let mut dr = [0.0; MAX_STACK_DIM];
-        for (i, ci) in c.iter().enumerate() {
-            let xi = batch.row(i);
-            let z = dot(rk, xi) + bk;
-            if z > 0.0 {
-                da += ci * z;
-                db += ci * ak;
-                for (v, xj) in dr.iter_mut().zip(xi) {
-                    *v += ci * ak * xj;
-                }
-            }
-        }
-        (da, dr, db)
-    }
-
     /// One full-batch gradient-descent step in mean-field time: θ_k ← θ_k − lr · m · ∂L/∂θ_k.
     /// Returns the loss before the step.
     pub fn gd_step(&mut self, batch: &Batch<'_>, lr: f64) -> Result<f64> {
@@ -316,32 +392,21 @@ impl WideNet {
             return Err(Error::Diverged { step: 0, reason: format!("loss is {loss}") });
         }
         let d = self.d;
-        // Directions are computed from the parameters before the step, then applied.
-        let old = self.clone();
-        self.a
-            .par_chunks_mut(CHUNK)
-            .zip(self.r.par_chunks_mut(CHUNK * d))
-            .zip(self.b.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(chunk, ((a, r), b))| {
-                let s = chunk * CHUNK;
-                for (o, ((a, r), b)) in a.iter_mut().zip(r.chunks_mut(d)).zip(b.iter_mut()).enumerate() {
-                    let (da, dr, db) = old.neuron_direction(s + o, batch, &c);
-                    *a -= lr * da;
-                    *b -= lr * db;
-                    for (rj, v) in r.iter_mut().zip(dr.iter()) {
-                        *rj -= lr * v;
-                    }
-                }
-            });
+        // A chunk's directions depend on its own parameters and on c only: compute, then apply.
+        self.a.par_chunks_mut(CHUNK).zip(self.r.par_chunks_mut(CHUNK * d)).zip(self.b.par_chunks_mut(CHUNK)).for_each(|((a, r), b)| {
+            let l = a.len();
+            let (mut da, mut dr, mut db) = (vec![0.0; l], vec![0.0; l * d], vec![0.0; l]);
+            Chunk { a, r, b }.direction(batch, &c, &mut da, &mut dr, &mut db);
+            for (p, v) in a.iter_mut().zip(&da).chain(r.iter_mut().zip(&dr)).chain(b.iter_mut().zip(&db)) {
+                *p -= lr * v;
+            }
+        });
         Ok(loss)
     }
 
     /// (1/m) Σ_k ‖θ_k‖², the squared-norm budget by which f is divided in the normalised margin.
     pub fn mean_sq_norm(&self) -> f64 {
-        let d = self.d;
-        let s: f64 = (0..self.width()).map(|k| self.a[k] * self.a[k] + self.b[k] * self.b[k] + dot(&self.r[k * d..(k + 1) * d], &self.r[k * d..(k + 1) * d])).sum();
-        s / self.width() as f64
+        (dot(&self.a, &self.a) + dot(&self.r, &self.r) + dot(&self.b, &self.b)) / self.width() as f64
     }
 
     /// min_i y_i f(x_i) / ((1/m) Σ_k ‖θ_k‖²): the margin of the probability measure on the unit
@@ -356,12 +421,10 @@ impl WideNet {
     /// The probability measure ν = Σ_k (‖θ_k‖² / Σ_l ‖θ_l‖²) δ_{θ_k/‖θ_k‖} on the unit sphere, for
     /// which f(ν, x) = f(θ, x) / ((1/m) Σ_k ‖θ_k‖²). Neurons with θ_k = 0 carry no mass and are dropped.
     pub fn to_measure(&self) -> Result<Measure> {
-        let d = self.d;
         let mut atoms = Vec::with_capacity(self.width());
         let mut total = 0.0;
         for k in 0..self.width() {
-            let rk = nalgebra::DVector::from_column_slice(&self.r[k * d..(k + 1) * d]);
-            let th = Neuron::new(self.a[k], rk, self.b[k]);
+            let th = Neuron::new(self.a[k], nalgebra::DVector::from_vec(self.r_of(k)), self.b[k]);
             let n = th.norm();
             if n > 0.0 {
                 total += n * n;
@@ -415,10 +478,6 @@ impl WideNet {
         Ok(best)
     }
 }
-
-/// Largest input dimension of a [`WideNet`] (a neuron's gradient lives on the stack); the eq (2)
-/// experiments use d ≤ 20.
-pub const MAX_STACK_DIM: usize = 64;
 
 /// The ℓ∞ adversary used during training: PGD from the clean point (seed 000 App. C.1: step ε/4,
 /// 8 steps, no random initialisation).
@@ -536,7 +595,7 @@ pub fn train_linear(batch: &Batch<'_>, steps: usize, lr: f64) -> Result<(Vec<f64
         for i in 0..batch.len() {
             let xi = batch.row(i);
             let yi = batch.y[i];
-            let c = -yi * sigmoid_neg(yi * (dot(&w, xi) + b)) / n;
+            let c = -yi * sigmoid_neg(yi * (xi.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b)) / n;
             gb += c;
             for (g, x) in gw.iter_mut().zip(xi) {
                 *g += c * x;

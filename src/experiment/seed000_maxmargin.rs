@@ -1,0 +1,285 @@
+//! Seed 000 eq (4)/(8) on the d support points of eq (2) (d̃ = 1, η = 0): the certified ℓ∞
+//! max-margin value over a grid of (d, ε), the structure of the solver's feasible measure, and the
+//! margins of Conjecture 1's ν~, of the best axis-aligned measure and of Theorem 1's ν* built for
+//! η = ε — the table of proofs/mm_solver.md and proofs/conjecture1.md.
+//!
+//! One cell = one (d, ε): a double-oracle solve ([`crate::theory::mm_solver::solve`]) with a round
+//! budget. Its lower bound is the exact worst-case margin of a feasible ν (certified); its upper
+//! bound is the best neuron's value against a distribution over points of the balls (certified when
+//! the neuron oracle is global). Cells are stored as they finish, so a long grid resumes.
+
+use nalgebra::DVector;
+use serde::{Deserialize, Serialize};
+
+use super::spec::Keys;
+use super::{CellStore, Figure, Table};
+use crate::error::{Error, Result};
+use crate::plot::curves::{line_plot_bytes, Legend, LinePlot, Mark, Series};
+use crate::rng::Seed;
+use crate::theory::adversarial_margin::{best_axis_aligned, nu_tilde_margin_closed_form, support_points};
+use crate::theory::block_data::BlockSpec;
+use crate::theory::max_margin::{gamma_star, OracleOptions};
+use crate::theory::mean_field::Measure;
+use crate::theory::mm_solver::{solve, Ball, Game, SolverOptions};
+
+/// Margins closer than this are "equal" when deciding whether ν~ is refuted: the lower bound is an
+/// exact MILP value in f64 (rounding ~1e-15 on O(0.01) margins); 1e-9 leaves a wide berth.
+const REFUTE_TOL: f64 = 1e-9;
+
+/// One scale of `experiments/seed000_maxmargin.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaxMarginSpec {
+    /// Numbers of blocks d.
+    pub ds: Vec<usize>,
+    /// ℓ∞ radii.
+    pub eps: Vec<f64>,
+    /// Double-oracle round budget per cell.
+    pub max_rounds: usize,
+    /// Stop a cell when upper − lower ≤ this.
+    pub gap_tol: f64,
+    /// Random starts of the neuron oracle.
+    pub oracle_starts: usize,
+    /// Ascent iterations per start.
+    pub oracle_iters: usize,
+    /// Seed of the solver's random choices.
+    pub seed: u64,
+}
+
+impl MaxMarginSpec {
+    /// Reads and validates one scale table.
+    pub fn from_keys(k: &Keys<'_>) -> Result<Self> {
+        let ds = k.f64_grid("ds", 2.0, 64.0)?;
+        let mut out = Vec::with_capacity(ds.len());
+        for (i, d) in ds.iter().enumerate() {
+            if d.fract() != 0.0 || !(*d as usize).is_multiple_of(2) {
+                return Err(k.error(&format!("ds[{i}]"), format!("must be an even integer, got {d}")));
+            }
+            out.push(*d as usize);
+        }
+        let spec = MaxMarginSpec {
+            ds: out,
+            // At ε ≥ ½ the balls of the two classes touch: every margin is ≤ 0.
+            eps: k.f64_grid("eps", 0.0, 0.499_999)?,
+            max_rounds: k.usize_min("max_rounds", 1)?,
+            gap_tol: k.f64_in("gap_tol", 0.0, 1.0)?,
+            oracle_starts: k.usize_min("oracle_starts", 1)?,
+            oracle_iters: k.usize_min("oracle_iters", 1)?,
+            seed: k.usize_min("seed", 0)? as u64,
+        };
+        k.finish()?;
+        Ok(spec)
+    }
+}
+
+/// The structure of a measure on the d support points.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Structure {
+    /// Atoms with mass ≥ 1 % of the largest.
+    pub heavy_atoms: usize,
+    /// Mass-weighted mean of max_j |r_j| / ‖r‖ (1 = every neuron reads one coordinate).
+    pub alignment: f64,
+    /// Mass on atoms with b < 0.
+    pub negative_bias_mass: f64,
+    /// Mass on atoms whose first layer touches a noise coordinate (|r_j| > 1e-6 for some j > d/2).
+    pub noise_mass: f64,
+    /// Mean over the support points of |∂f/∂x_{j*}| / Σ_k |∂f/∂x_k| (Lemma 1: 1; Theorem 1: 2/d).
+    pub signal_share: f64,
+}
+
+/// Entries below this are zero when reading a measure's structure (the solver snaps at 1e-10).
+const ZERO: f64 = 1e-6;
+
+/// Reads [`Structure`] off `nu`.
+pub fn structure(nu: &Measure, d: usize) -> Structure {
+    let max_mass = nu.atoms().iter().map(|(m, _)| *m).fold(0.0, f64::max);
+    let (mut align, mut neg, mut noise, mut total) = (0.0, 0.0, 0.0, 0.0);
+    for (m, th) in nu.atoms() {
+        total += m;
+        let nr = th.r.norm();
+        if nr > 0.0 {
+            align += m * th.r.iter().fold(0.0f64, |a, v| a.max(v.abs())) / nr;
+        }
+        if th.b < 0.0 {
+            neg += m;
+        }
+        if th.r.iter().skip(d / 2).any(|v| v.abs() > ZERO) {
+            noise += m;
+        }
+    }
+    let pts = support_points(d);
+    let share = pts
+        .iter()
+        .map(|(x, _, j)| {
+            let g: DVector<f64> = nu.grad_f(x);
+            let s: f64 = g.iter().map(|v| v.abs()).sum();
+            if s > 0.0 {
+                g[*j].abs() / s
+            } else {
+                0.0
+            }
+        })
+        .sum::<f64>()
+        / pts.len() as f64;
+    Structure {
+        heavy_atoms: nu.atoms().iter().filter(|(m, _)| *m >= 0.01 * max_mass).count(),
+        alignment: align / total,
+        negative_bias_mass: neg / total,
+        noise_mass: noise / total,
+        signal_share: share,
+    }
+}
+
+/// One cell's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    /// d.
+    pub d: usize,
+    /// ε.
+    pub eps: f64,
+    /// Certified lower bound (exact worst-case margin of the feasible ν).
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+    /// Rounds used.
+    pub rounds: usize,
+    /// Structure of the feasible ν.
+    pub structure: Structure,
+    /// Exact ℓ∞ margin of ν~ at ε.
+    pub nu_tilde: f64,
+    /// Best axis-aligned measure's exact ℓ∞ margin at ε.
+    pub best_axis_aligned: f64,
+    /// γ*(η = ε) = c/(2√(d/2 + c²)), c = 1 − εd/2, when c > 0 (Theorem 1's structure at η = ε).
+    pub thm1_eta_eps: Option<f64>,
+    /// Seconds of solving.
+    pub seconds: f64,
+}
+
+/// Solves (or loads) every cell; returns the table and the cells.
+pub fn run(spec: &MaxMarginSpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str)) -> Result<Vec<Table>> {
+    let mut results = Vec::new();
+    let total = spec.ds.len() * spec.eps.len();
+    for &d in &spec.ds {
+        for &eps in &spec.eps {
+            let key = format!("d{d}-eps{eps}");
+            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "d": d, "eps": eps }).to_string().as_bytes());
+            if let Some(v) = cells.load(&key, &hash)? {
+                let r: CellResult = serde_json::from_value(v).map_err(|e| Error::Format { path: key.clone().into(), reason: format!("cell result: {e}") })?;
+                log(&format!("[{}/{total}] {key}: stored", results.len() + 1));
+                results.push(r);
+                continue;
+            }
+            let t0 = std::time::Instant::now();
+            let points = support_points(d).into_iter().map(|(x, y, _)| (x, y)).collect();
+            let ball = if eps > 0.0 { Ball::Linf(eps) } else { Ball::None };
+            let opts = SolverOptions {
+                max_rounds: spec.max_rounds,
+                gap_tol: spec.gap_tol,
+                oracle: OracleOptions { starts: spec.oracle_starts, iters: spec.oracle_iters, nonpositive_bias: false },
+                initial_neurons: 8,
+                seed: Seed(spec.seed),
+            };
+            let cert = solve(&Game { points, ball }, opts)?;
+            let c = 1.0 - eps * d as f64 / 2.0;
+            let r = CellResult {
+                d,
+                eps,
+                lower: cert.lower,
+                upper: cert.upper,
+                rounds: cert.history.len(),
+                structure: structure(&cert.nu, d),
+                nu_tilde: nu_tilde_margin_closed_form(d, eps),
+                best_axis_aligned: best_axis_aligned(d, eps)?.0,
+                thm1_eta_eps: if c > 0.0 { Some(gamma_star(&BlockSpec::scalar(d, eps)?)) } else { None },
+                seconds: t0.elapsed().as_secs_f64(),
+            };
+            cells.save(&key, &hash, &serde_json::to_value(&r).map_err(|e| Error::Shape(format!("cell result: {e}")))?)?;
+            log(&format!(
+                "[{}/{total}] {key}: [{:.6}, {:.6}] after {} rounds, {:.0}s; ν~ {:.6}, axis-aligned {:.6}, signal share {:.3}",
+                results.len() + 1,
+                r.lower,
+                r.upper,
+                r.rounds,
+                r.seconds,
+                r.nu_tilde,
+                r.best_axis_aligned,
+                r.structure.signal_share
+            ));
+            results.push(r);
+        }
+    }
+    let header = TABLE_HEADER.iter().map(|s| s.to_string()).collect();
+    let rows = results
+        .iter()
+        .map(|r| {
+            let s = r.structure;
+            vec![
+                r.d.to_string(),
+                r.eps.to_string(),
+                r.lower.to_string(),
+                r.upper.to_string(),
+                (r.upper - r.lower).to_string(),
+                r.rounds.to_string(),
+                r.nu_tilde.to_string(),
+                r.best_axis_aligned.to_string(),
+                r.thm1_eta_eps.map_or_else(|| "nan".into(), |v| v.to_string()),
+                (r.lower > r.nu_tilde + REFUTE_TOL).to_string(),
+                s.heavy_atoms.to_string(),
+                format!("{:.4}", s.alignment),
+                format!("{:.4}", s.negative_bias_mass),
+                format!("{:.4}", s.noise_mass),
+                format!("{:.4}", s.signal_share),
+                format!("{:.1}", r.seconds),
+            ]
+        })
+        .collect();
+    Ok(vec![Table { suffix: String::new(), header, rows }])
+}
+
+/// Columns of the table.
+pub const TABLE_HEADER: [&str; 16] = [
+    "d",
+    "eps",
+    "lower",
+    "upper",
+    "gap",
+    "rounds",
+    "nu_tilde",
+    "best_axis_aligned",
+    "thm1_eta_eps",
+    "nu_tilde_refuted",
+    "heavy_atoms",
+    "alignment",
+    "negative_bias_mass",
+    "noise_mass",
+    "signal_share",
+    "seconds",
+];
+
+/// One figure per d: the certified bracket against ε, with ν~, the best axis-aligned measure and
+/// Theorem 1's value at η = ε.
+pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
+    let t = super::find_table(tables, "", &TABLE_HEADER)?;
+    let num = |r: &[String], c: usize| super::cell_num(t, r, c);
+    let mut ds: Vec<String> = Vec::new();
+    for r in &t.rows {
+        if !ds.contains(&r[0]) {
+            ds.push(r[0].clone());
+        }
+    }
+    let mut figures = Vec::new();
+    for d in ds {
+        let rows: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[0] == d).collect();
+        let col = |c: usize| -> Result<Vec<(f64, f64)>> { rows.iter().map(|r| Ok((num(r, 1)?, num(r, c)?))).filter(|p: &Result<(f64, f64)>| p.as_ref().map_or(true, |(_, v)| v.is_finite())).collect() };
+        let series = vec![
+            Series { name: "certified lower bound (feasible ν)".into(), points: col(2)?, mark: Mark::LineMarked },
+            Series { name: "upper bound (best neuron vs p)".into(), points: col(3)?, mark: Mark::LineMarked },
+            Series { name: "ν~ (Conjecture 1)".into(), points: col(6)?, mark: Mark::LineMarked },
+            Series { name: "best axis-aligned ν_{a,b}".into(), points: col(7)?, mark: Mark::LineMarked },
+            Series { name: "Theorem 1's ν* built for η = ε".into(), points: col(8)?, mark: Mark::LineMarked },
+        ];
+        let plot = LinePlot { title: format!("ℓ∞ max-margin value on eq (2), d = {d}: solver bracket and candidates"), x_label: "ℓ∞ radius ε".into(), y_label: "worst-case margin".into(), series };
+        let (png, svg) = line_plot_bytes(&plot, (900, 600), Legend::UpperRight)?;
+        figures.push(Figure { suffix: format!("_d{d}"), png, svg });
+    }
+    Ok(figures)
+}

@@ -8,8 +8,9 @@
 # matrix-product rate (torch.mm, same thread count) and the fraction of it the training step
 # reaches.
 #
-# usage: benches/train_side_by_side.sh [--blas] [REPEATS]
+# usage: benches/train_side_by_side.sh [--blas | --flex] [REPEATS]
 #   --blas    build the Rust side with `--features blas` (system OpenBLAS: apt-get install libopenblas-dev)
+#   --flex    build the Rust side with `--features flex` (CPU backend burn-flex instead of burn-ndarray)
 #   REPEATS   timed repetitions per workload, best taken (default 5, after 2 warm-up runs)
 # environment: PYTHON (default python3) must import torch; BENCH_THREADS (default: all cores) is
 #   the thread count of both sides; BENCH_BATCH, BENCH_HIDDEN, ... shrink the workloads (see
@@ -17,10 +18,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FEATURES=()
-if [ "${1:-}" = "--blas" ]; then
-  FEATURES=(--features blas)
-  shift
-fi
+case "${1:-}" in
+  --blas) FEATURES=(--features blas); shift ;;
+  --flex) FEATURES=(--features flex); shift ;;
+esac
 export BENCH_REPEATS="${1:-${BENCH_REPEATS:-5}}"
 export BENCH_WARMUP="${BENCH_WARMUP:-2}"
 PYTHON="${PYTHON:-python3}"

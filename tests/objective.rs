@@ -83,7 +83,7 @@ fn kink_free(net: &Net<B>, x: &Tensor<B, 2>, y: &Tensor<B, 1, Int>, pen: &Penalt
             masks.push(pre.clone().greater_elem(0.0).int());
             h = burn::tensor::activation::relu(pre);
         }
-        Tensor::cat(masks, 1).into_data().to_vec::<i64>().unwrap()
+        Tensor::cat(masks, 1).into_data().convert::<i64>().to_vec::<i64>().unwrap()
     };
     let xi = x.clone().inner();
     let (a, b) = (pattern(xi.clone() + u.clone().mul_scalar(h)), pattern(xi - u.mul_scalar(h)));

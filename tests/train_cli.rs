@@ -37,7 +37,7 @@ fn train_records_results_and_resumes() {
     for key in ["spec_hash", "git_revision", "backend", "seed", "weights_md5", "wall_seconds", "config", "model", "objective", "provenance"] {
         assert!(m1.get(key).is_some(), "meta.json lacks {key}: {m1}");
     }
-    assert_eq!(m1["backend"], "ndarray-cpu");
+    assert_eq!(m1["backend"], inputgrad::train::CPU_BACKEND);
     assert_eq!(m1["resumed"], false);
     assert!(m1["final_test_accuracy"].as_f64().unwrap() > 0.9, "{m1}");
     let rob = m1["robust"]["robust_accuracy"].as_f64().unwrap();

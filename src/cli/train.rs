@@ -414,7 +414,7 @@ impl TrainArgs {
 /// Runs `inputgrad train` on the device named by `--device`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<i32> {
     match args.device.as_str() {
-        "cpu" => run_on::<train::CpuAutodiff>(args, &Default::default(), "ndarray-cpu"),
+        "cpu" => run_on::<train::CpuAutodiff>(args, &Default::default(), train::CPU_BACKEND),
         d if d.starts_with("cuda") => cuda(args, d),
         other => bail!("--device {other}: expected `cpu` or `cuda:N`"),
     }

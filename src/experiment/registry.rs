@@ -94,7 +94,7 @@ fn run_seed002(spec: &SpecFile, scale: Scale, cells: &mut dyn CellStore, log: &m
         tables,
         seeds: toy.seeds.clone(),
         params: serde_json::to_value(&toy).map_err(|e| Error::Shape(format!("spec: {e}")))?,
-        backend: "ndarray-cpu".into(),
+        backend: crate::train::CPU_BACKEND.into(),
         unmet,
     })
 }

@@ -80,14 +80,11 @@ pub struct Structure {
     pub alignment: f64,
     /// Mass on atoms with b < 0.
     pub negative_bias_mass: f64,
-    /// Mass on atoms whose first layer touches a noise coordinate (|r_j| > 1e-6 for some j > d/2).
-    pub noise_mass: f64,
+    /// Mass-weighted share of ‖r‖₁ on the noise coordinates j > d/2 (0 for Theorem 1's ν* and ν~).
+    pub noise_weight: f64,
     /// Mean over the support points of |∂f/∂x_{j*}| / Σ_k |∂f/∂x_k| (Lemma 1: 1; Theorem 1: 2/d).
     pub signal_share: f64,
 }
-
-/// Entries below this are zero when reading a measure's structure (the solver snaps at 1e-10).
-const ZERO: f64 = 1e-6;
 
 /// Reads [`Structure`] off `nu`.
 pub fn structure(nu: &Measure, d: usize) -> Structure {
@@ -102,8 +99,9 @@ pub fn structure(nu: &Measure, d: usize) -> Structure {
         if th.b < 0.0 {
             neg += m;
         }
-        if th.r.iter().skip(d / 2).any(|v| v.abs() > ZERO) {
-            noise += m;
+        let l1: f64 = th.r.iter().map(|v| v.abs()).sum();
+        if l1 > 0.0 {
+            noise += m * th.r.iter().skip(d / 2).map(|v| v.abs()).sum::<f64>() / l1;
         }
     }
     let pts = support_points(d);
@@ -124,7 +122,7 @@ pub fn structure(nu: &Measure, d: usize) -> Structure {
         heavy_atoms: nu.atoms().iter().filter(|(m, _)| *m >= 0.01 * max_mass).count(),
         alignment: align / total,
         negative_bias_mass: neg / total,
-        noise_mass: noise / total,
+        noise_weight: noise / total,
         signal_share: share,
     }
 }
@@ -226,7 +224,7 @@ pub fn run(spec: &MaxMarginSpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(
                 s.heavy_atoms.to_string(),
                 format!("{:.4}", s.alignment),
                 format!("{:.4}", s.negative_bias_mass),
-                format!("{:.4}", s.noise_mass),
+                format!("{:.4}", s.noise_weight),
                 format!("{:.4}", s.signal_share),
                 format!("{:.1}", r.seconds),
             ]
@@ -250,7 +248,7 @@ pub const TABLE_HEADER: [&str; 16] = [
     "heavy_atoms",
     "alignment",
     "negative_bias_mass",
-    "noise_mass",
+    "noise_weight",
     "signal_share",
     "seconds",
 ];

@@ -24,6 +24,12 @@ pub use threat::{Norm, ThreatModel};
 pub use trainer::{evaluate, train, Augment, EpochRecord, Examples, OptimizerSpec, RunOptions, Schedule, StepStats, StopReason, TrainConfig, TrainOutcome, TrainStep};
 
 /// The CPU backend: burn-ndarray, f32.
+#[cfg(not(feature = "flex"))]
 pub type Cpu = burn::backend::NdArray<f32>;
+/// The CPU backend: burn-flex, f32 (`--features flex`).
+#[cfg(feature = "flex")]
+pub type Cpu = burn_flex::Flex;
+/// The CPU backend, in words (recorded in meta.json).
+pub const CPU_BACKEND: &str = if cfg!(feature = "flex") { "burn-flex cpu f32" } else { "burn-ndarray cpu f32" };
 /// The CPU backend with autodiff (training, attacks, gradients).
 pub type CpuAutodiff = burn::backend::Autodiff<Cpu>;

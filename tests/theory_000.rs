@@ -57,6 +57,8 @@ registered! {
     thm1_gradient => "000.thm1.gradient", Holds;
     /// Checks 000 Lemma 1 — proofs/conjecture1.md
     lemma1_gradient => "000.lemma1.gradient", Holds;
+    /// Checks 000 §6, leakage of the σ-smoothed Bayes-optimal gradient (exactly ½) — proofs/leakage.md
+    leakage_bayes_half => "000.leakage.bayes_half", Holds;
     /// Checks 000 eq (8)–(9): exact ℓ∞-adversarial margin of ν~ — proofs/conjecture1.md
     conj1_margin => "000.conj1.margin", Holds;
     /// Checks 000 Conjecture 1 near ε = 0.5 (refuted) — proofs/conjecture1.md

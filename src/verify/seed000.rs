@@ -60,6 +60,7 @@ pub fn checks() -> Vec<Check> {
         Check { id: "000.thm1.equal_alpha", claim: "ERRATUM: with equal alphas the objective is (c w/2)(alpha + min(alpha, b/c)), half the printed c w (alpha + min(...)); the maximiser has alpha = 1/N, not 2/sqrt(d/2+c^2)", method: "printed and corrected formulas vs the exact reduced sum; sphere norm of the printed maximiser; 1-D scan of the corrected objective on the sphere", proof: file("thm1"), expect: Expect::Erratum, run: run_thm1_equal_alpha },
         Check { id: "000.thm1.case2", claim: "ERRATUM: Case II's printed bound c/(2 sqrt(d/2)) exceeds the value it must undercut; the bound (1 + eta d/2)/(4 sqrt(d/2)) holds and is below gamma*", method: "printed bound vs gamma*; corrected bound vs the best b <= 0 neuron from multistart ascent and 2e4 random b < 0 neurons", proof: file("thm1"), expect: Expect::Erratum, run: run_thm1_case2 },
         Check { id: "000.thm1.gradient", claim: "Thm 1 (i)-(ii): block norms of grad_x L(nu*,(x,y)) equal c > 0 on the first d/2 blocks and 0 on the rest", method: "central finite differences of L(nu*, .) at 2e3 draws of eq (2) per spec", proof: file("thm1"), expect: Expect::Holds, run: run_thm1_gradient },
+        Check { id: "000.leakage.bayes_half", claim: "the sigma-smoothed Bayes-optimal classifier of eq (2) (d~=1, eta=0) puts (p_u + p_v)/2 = 1/2 + O(e^{-1/sigma^2}) of its input-gradient mass on j*(x) at every support point: it leaks half", method: "central finite differences of the log-odds of the Gaussian mixture over j* written out over all d coordinates (not the closed form of theory/block_bayes.rs), d in {4,6,10}, sigma in {0.1,0.2,0.3}; against the analytic share and against block_bayes' gradient", proof: "proofs/leakage.md", expect: Expect::Holds, run: run_bayes_half },
         Check { id: "000.lemma1.gradient", claim: "Lemma 1: grad_x L(nu~,(x,y)) = c e_{j*(x)}, c != 0, at every point of D (d~=1, eta=0)", method: "central finite differences at all d support points, d in {2,...,12}", proof: file("conj"), expect: Expect::Holds, run: run_lemma1 },
         Check { id: "000.conj1.margin", claim: "the l_inf-adversarial margin of nu~ is (2 - 3eps - (d/2 - 1) max(0, 3eps - 1))/(d sqrt(40)), <= 0 from eps = (d+2)/(3d)", method: "brute-force enumeration of the box's arrangement vertices (d <= 6) and exact per-coordinate minimisation (d <= 12)", proof: file("conj"), expect: Expect::Holds, run: run_conj1_margin },
         Check { id: "000.conj1.near_half", claim: "REFUTED: Conjecture 1 (nu~ is l_inf max-margin for eps close to 0.5) fails for every d in {2,...,12}", method: "an axis-aligned measure nu_{a,b} with strictly larger exact adversarial margin at eps = 0.45 and 0.49", proof: file("conj"), expect: Expect::Erratum, run: run_conj1_near_half },
@@ -612,6 +613,56 @@ fn run_lemma1() -> Measured {
     }
     Measured::at_most(off, prec::FD_TOL, format!("largest off-signal entry {off:.1e}; smallest |c| {cmin:.4}")).and(Measured::at_least(cmin, CLEARLY_POSITIVE, "c != 0"))
 }
+
+/// log p(x | +1) − log p(x | −1) for the Gaussian-smoothed eq (2) with η = 0: each class is the
+/// mixture over j* ∈ [d/2] of N(y·e_{j*}, σ²I), every coordinate written out.
+fn mixture_log_odds(x: &[f64], sigma: f64) -> f64 {
+    let d = x.len();
+    let class = |y: f64| -> f64 {
+        let logs: Vec<f64> = (0..d / 2).map(|j| -(0..d).map(|i| (x[i] - if i == j { y } else { 0.0 }).powi(2)).sum::<f64>() / (2.0 * sigma * sigma)).collect();
+        let m = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        m + logs.iter().map(|l| (l - m).exp()).sum::<f64>().ln()
+    };
+    class(1.0) - class(-1.0)
+}
+
+fn run_bayes_half() -> Measured {
+    use crate::theory::block_bayes::SmoothedBayes;
+    let (mut worst_fd, mut worst_closed, mut min_share, mut max_share): (f64, f64, f64, f64) = (0.0, 0.0, f64::INFINITY, 0.0);
+    for d in [4usize, 6, 10] {
+        for sigma in [0.1f64, 0.2, 0.3] {
+            let h = (d / 2) as f64;
+            let e = (-1.0 / (sigma * sigma)).exp();
+            let analytic = (1.0 / (1.0 + (h - 1.0) * e) + e / (e + h - 1.0)) / 2.0;
+            let bayes = SmoothedBayes::new(d, 0.0, sigma).expect("valid parameters");
+            for (x, _, j) in am::support_points(d) {
+                let x: Vec<f64> = x.iter().copied().collect();
+                let fd: Vec<f64> = (0..d)
+                    .map(|k| {
+                        let (mut p, mut m) = (x.clone(), x.clone());
+                        p[k] += prec::FD_STEP;
+                        m[k] -= prec::FD_STEP;
+                        (mixture_log_odds(&p, sigma) - mixture_log_odds(&m, sigma)) / (2.0 * prec::FD_STEP)
+                    })
+                    .collect();
+                let share = |g: &[f64]| g[j].abs() / g.iter().map(|v| v.abs()).sum::<f64>();
+                let s_fd = share(&fd);
+                let (_, g) = bayes.log_odds_and_grad(&x).expect("finite at support points");
+                worst_fd = worst_fd.max((s_fd - analytic).abs());
+                worst_closed = worst_closed.max((share(&g) - analytic).abs());
+                min_share = min_share.min(s_fd);
+                max_share = max_share.max(s_fd);
+            }
+        }
+    }
+    // FD of a log-odds of scale 1/σ² ≤ 100: the share inherits a relative error ~1e-8.
+    Measured::at_most(worst_fd, BAYES_SHARE_TOL, format!("FD share vs analytic: {worst_fd:.1e}; closed-form gradient vs analytic: {worst_closed:.1e}; shares in [{min_share:.6}, {max_share:.6}]"))
+        .and(Measured::at_most(worst_closed, prec::EXACT * 1e3, "closed form"))
+}
+
+/// Agreement of a gradient-mass share from central finite differences of a log-odds whose scale is
+/// up to 1/σ² = 100 with its analytic value: FD error ~1e-8 relative, 1e-6 leaves 100×.
+const BAYES_SHARE_TOL: f64 = 1e-6;
 
 /// The ε grid of the Conjecture 1 checks: 0 to 0.49 in steps of 0.01, plus 1/3 and the breakdown
 /// radii.

@@ -12,6 +12,8 @@ pub mod attack;
 pub mod checkpoint;
 pub mod objective;
 pub mod penalty;
+#[cfg(feature = "flex")]
+mod sgd;
 pub mod threat;
 pub mod trainer;
 pub mod wide;

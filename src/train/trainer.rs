@@ -11,8 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
+#[cfg(not(feature = "flex"))]
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer, Sgd, SgdConfig};
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+#[cfg(not(feature = "flex"))]
+use burn::optim::{Sgd, SgdConfig};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
@@ -492,25 +495,42 @@ where
 }
 
 enum Optim<B: AutodiffBackend, M: AutodiffModule<B>> {
+    /// burn's `Sgd` (burn-ndarray build).
+    #[cfg(not(feature = "flex"))]
     Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
+    /// The in-place update of [`super::sgd`] (`--features flex`).
+    #[cfg(feature = "flex")]
+    Sgd(OptimizerAdaptor<super::sgd::FusedSgd, M, B>),
     Adam(OptimizerAdaptor<Adam, M, B>),
 }
 
 type Rec = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
+/// SGD with momentum as PyTorch defines it (no dampening), weight decay and Nesterov: burn's `Sgd`
+/// on burn-ndarray.
+#[cfg(not(feature = "flex"))]
+fn sgd_rule<B: AutodiffBackend, M: AutodiffModule<B>>(momentum: f64, weight_decay: f64, nesterov: bool) -> OptimizerAdaptor<Sgd<B::InnerBackend>, M, B> {
+    let mut cfg = SgdConfig::new();
+    if momentum > 0.0 {
+        cfg = cfg.with_momentum(Some(MomentumConfig { momentum, dampening: 0.0, nesterov }));
+    }
+    if weight_decay > 0.0 {
+        cfg = cfg.with_weight_decay(Some(WeightDecayConfig { penalty: weight_decay as f32 }));
+    }
+    cfg.init()
+}
+
+/// The same SGD with `--features flex`: the in-place update of [`super::sgd`] (burn's arithmetic and
+/// record layout, one pass over parameter and velocity instead of five to seven tensor operations).
+#[cfg(feature = "flex")]
+fn sgd_rule<B: AutodiffBackend, M: AutodiffModule<B>>(momentum: f64, weight_decay: f64, nesterov: bool) -> OptimizerAdaptor<super::sgd::FusedSgd, M, B> {
+    OptimizerAdaptor::from(super::sgd::FusedSgd::new(momentum, 0.0, nesterov, weight_decay))
+}
+
 impl<B: AutodiffBackend, M: AutodiffModule<B>> Optim<B, M> {
     fn new(spec: &OptimizerSpec) -> Self {
         match spec {
-            OptimizerSpec::Sgd { momentum, weight_decay, nesterov, .. } => {
-                let mut cfg = SgdConfig::new();
-                if *momentum > 0.0 {
-                    cfg = cfg.with_momentum(Some(MomentumConfig { momentum: *momentum, dampening: 0.0, nesterov: *nesterov }));
-                }
-                if *weight_decay > 0.0 {
-                    cfg = cfg.with_weight_decay(Some(WeightDecayConfig { penalty: *weight_decay as f32 }));
-                }
-                Optim::Sgd(cfg.init())
-            }
+            OptimizerSpec::Sgd { momentum, weight_decay, nesterov, .. } => Optim::Sgd(sgd_rule(*momentum, *weight_decay, *nesterov)),
             OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. } => {
                 let mut cfg = AdamConfig::new().with_beta_1(*beta1 as f32).with_beta_2(*beta2 as f32).with_epsilon(*eps as f32);
                 if *weight_decay > 0.0 {

@@ -70,6 +70,7 @@ where
     B: AutodiffBackend,
     M: Classifier<B> + AutodiffModule<B>,
 {
+    let _graph = super::graph_lock::graph_lock();
     let frozen = model.clone().no_grad();
     let xa: Tensor<B, 2> = Tensor::from_inner(x).require_grad();
     check_input(&frozen, &xa)?;

@@ -27,6 +27,7 @@ pub mod cnn;
 pub mod conv;
 pub mod dense;
 pub mod grad;
+pub mod graph_lock;
 pub mod init;
 pub mod linear;
 pub mod mlp;

@@ -485,6 +485,7 @@ where
     /// # Shapes
     /// - `x`: `[N, D]`, `y`: `[N]`
     pub fn step(&mut self, model: M, objective: &Objective, x: Tensor<B, 2>, y: Tensor<B, 1, Int>, lr: f64, seed: Seed) -> Result<(M, StepStats)> {
+        let _graph = crate::model::graph_lock::graph_lock();
         let (loss, logits) = objective.loss(&model, x, y.clone(), seed)?;
         let lv = f64::from(loss.clone().into_scalar().to_f32_lossy());
         let correct = count_correct(&logits.inner(), &y.inner());

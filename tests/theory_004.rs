@@ -125,7 +125,7 @@ fn ridge_checks_catch_an_off_span_component() {
     let bad = &w + off * (1e-6 * w.norm());
     assert!(seed004::off_span_fraction(&bad, &p.x).unwrap() > 1e-7);
     assert!(seed004::check_off_span(&bad, &p.x, Seed(50)).unwrap() > 1e-8);
-    assert!(seed004::off_span_fraction(&w, &p.x).unwrap() <= prec::EXACT * seed004::ridge_kappa(&p.x, p.lambda));
+    assert!(seed004::off_span_fraction(&w, &p.x).unwrap() * w.norm() <= prec::EXACT * seed004::ridge_error_scale(&p.x, &p.y, p.lambda, &w));
 }
 
 /// Checks 004 Argument 2 (erratum) — proofs/manifold.md: the counterexample needs the correlation
@@ -215,10 +215,12 @@ proptest! {
         let y = gauss_vec(n, &mut rng);
         let w = mf::ridge_primal(&x, &y, lambda).unwrap();
         let (wd, _) = mf::ridge_dual(&x, &y, lambda).unwrap();
-        let kappa = seed004::ridge_kappa(&x, lambda);
-        prop_assert!(seed004::off_span_fraction(&w, &x).unwrap() <= prec::EXACT * kappa);
-        prop_assert!((&w - wd).norm() <= prec::EXACT * kappa * w.norm());
-        prop_assert!(s.project_perp(&w).norm() <= prec::EXACT * kappa * w.norm());
+        // Rounding bound of proofs/manifold.md ("Rounding of the ridge solves"); the regression
+        // file holds a y nearly orthogonal to the data (k = 1), where a bound relative to ‖w‖ fails.
+        let tol = prec::EXACT * seed004::ridge_error_scale(&x, &y, lambda, &w);
+        prop_assert!(seed004::off_span_fraction(&w, &x).unwrap() * w.norm() <= tol);
+        prop_assert!((&w - wd).norm() <= tol);
+        prop_assert!(s.project_perp(&w).norm() <= tol);
     }
 
     /// Checks 004 Def 2 — proofs/manifold.md: 0 ≤ ρ₂ ≤ 1, ρ₂ = 0 on the subspace, 1 orthogonal to it.
@@ -259,3 +261,4 @@ fn bad_parameters_are_errors_not_panics() {
     let err = DiagGaussian::new(DVector::zeros(2), DVector::zeros(3)).unwrap_err().to_string();
     assert!(err.contains("shape"), "{err}");
 }
+

@@ -8,6 +8,7 @@ use burn::nn::conv::Conv2d;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{Distribution, Tensor, TensorData};
 use inputgrad::model::conv::{conv2d, max_pool2d};
+use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::prec;
 use proptest::prelude::*;
 
@@ -65,6 +66,7 @@ fn conv_case() -> impl Strategy<Value = ConvCase> {
 /// Output, input gradient, weight gradient and bias gradient of `sum(conv(x) ⊙ r)`.
 fn conv_run(case: &ConvCase, ours: bool, x: &[f32], wt: &[f32], b: &[f32], r: &[f32]) -> [Vec<f32>; 4] {
     let ConvCase { n, c, o, h, w, k, stride, pad, bias } = case.clone();
+    let _graph = graph_lock();
     let conv = Conv2d::<A> {
         weight: Param::from_tensor(tensor(wt.to_vec(), [o, c, k[0], k[1]]).require_grad()),
         bias: bias.then(|| Param::from_tensor(tensor(b.to_vec(), [o]).require_grad())),
@@ -117,6 +119,7 @@ proptest! {
         let x = random([n, c, h, w]);
         let r = random([n, c, h + 2, w + 2]);
         let run = |ours: bool| {
+            let _graph = graph_lock();
             let xa = tensor(x.clone(), [n, c, h, w]).require_grad();
             let out = if ours {
                 max_pool2d(xa.clone(), [kh, kw], [sh, sw], padding)

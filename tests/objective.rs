@@ -17,7 +17,7 @@ use inputgrad::train::*;
 use inputgrad::{Error, Seed};
 use ndarray::Array2;
 use rand::Rng as _;
-use support::{batch, mlp, param_grads, rel_diff, scalar};
+use support::{batch, mlp, param_grads, rel_diff, scalar, value_and_param_grads};
 
 type B = CpuAutodiff;
 type Inner = Cpu;
@@ -117,10 +117,7 @@ fn exact_and_finite_difference_routes_agree_on_mlps() {
             if activation == Activation::Relu && matches!(pen, Penalty::Hessian { .. }) {
                 continue;
             }
-            let run = |route: Route, x: &Tensor<B, 2>, y: &Tensor<B, 1, Int>| {
-                let v = with_route(&pen, route).measure(&net, x.clone(), y.clone(), Seed(9)).unwrap();
-                (scalar(v.clone().inner()), param_grads(&net, v))
-            };
+            let run = |route: Route, x: &Tensor<B, 2>, y: &Tensor<B, 1, Int>| value_and_param_grads(&net, || with_route(&pen, route).measure(&net, x.clone(), y.clone(), Seed(9)).unwrap());
             let (ve, ge) = run(Route::Exact, &x, &y);
             let (vf, gf) = run(Route::FiniteDiff, &x, &y);
             let dv = (ve - vf).abs() / ve.abs().max(vf.abs());
@@ -156,7 +153,7 @@ fn relu_kinks_separate_the_routes() {
     for fd_step in [prec::PENALTY_FD_STEP, prec::PENALTY_FD_STEP / 10.0] {
         let grads = |route| {
             let pen = Penalty::InputGrad { of: GradOf::Logit, p: PNorm::L2, squared: false, lambda: 1.0, route, fd_step };
-            param_grads(&net, pen.measure(&net, x.clone(), y.clone(), Seed(9)).unwrap())
+            param_grads(&net, || pen.measure(&net, x.clone(), y.clone(), Seed(9)).unwrap())
         };
         let dg = rel_diff(&grads(Route::Exact), &grads(Route::FiniteDiff));
         eprintln!("ReLU, h = {fd_step}: parameter gradients differ by {dg:.2}");
@@ -196,10 +193,7 @@ fn marginal_density_forms_agree() {
             assert!(e <= prec::DENSITY_FORMS_AGREE, "{activation:?} {form:?}: relative difference {e:.1e} to autodiff's ∇ logsumexp");
         }
         for route in [Route::Exact, Route::FiniteDiff] {
-            let run = |form| {
-                let v = Penalty::MarginalDensity { p: PNorm::L2, lambda: 1.0, form, route, fd_step: prec::PENALTY_FD_STEP }.measure(&net, x.clone(), y.clone(), Seed(2)).unwrap();
-                (scalar(v.clone().inner()), param_grads(&net, v))
-            };
+            let run = |form| value_and_param_grads(&net, || Penalty::MarginalDensity { p: PNorm::L2, lambda: 1.0, form, route, fd_step: prec::PENALTY_FD_STEP }.measure(&net, x.clone(), y.clone(), Seed(2)).unwrap());
             let (v0, g0) = run(DensityForm::Efficient);
             for form in [DensityForm::Plain, DensityForm::Stable] {
                 let (v, g) = run(form);

@@ -119,7 +119,7 @@ fn exact_route_parameter_gradients_match_finite_differences_f64() {
         let (x, y): (Tensor<A, 2>, Tensor<A, 1, Int>) = batch::<A>(n, d, k, 12, &dev());
         for pen in cases(act) {
             let value = |m: &Net<A>| scalar(pen.measure(m, x.clone(), y.clone(), Seed(3)).unwrap().inner());
-            let g = param_grads(&net, pen.measure(&net, x.clone(), y.clone(), Seed(3)).unwrap());
+            let g = param_grads(&net, || pen.measure(&net, x.clone(), y.clone(), Seed(3)).unwrap());
             let gmax = g.iter().fold(0f64, |a, v| a.max(v.abs()));
             for w in [Which::HiddenW(0), Which::HiddenB(0), Which::HiddenW(1), Which::OutW] {
                 let len = get(&net, w).len();

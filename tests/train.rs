@@ -2,6 +2,7 @@
 
 use burn::tensor::{Int, Tensor, TensorData};
 use inputgrad::model::grad::{cross_entropy, input_gradient, GradTarget};
+use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::model::{self, Activation, Classifier, InputShape, ModelSpec, Net};
 use inputgrad::prec;
 use inputgrad::train::trainer::DEFAULT_DIVERGENCE_LOSS;
@@ -194,6 +195,7 @@ fn attacks_do_not_touch_parameter_gradients() {
     let xb: Tensor<B, 2> = Tensor::from_inner(tensor2(x.iter().copied().collect(), n, d));
     let yb: Tensor<B, 1, Int> = Tensor::from_inner(labels(&y));
     let grads_of = |m: &Net<B>| {
+        let _graph = graph_lock();
         let loss = cross_entropy(m.forward_mode(xb.clone(), model::Mode::Train), yb.clone()).mean();
         let g = loss.backward();
         let w = match m { Net::Mlp(mlp) => mlp.hidden[0].weight.grad(&g).unwrap(), _ => unreachable!() };
@@ -433,6 +435,7 @@ fn train_step_sgd_matches_burn_sgd() {
         for step in 0..4 {
             let lr = 0.1 / (1.0 + step as f64);
             ours = stepper.step(ours, &Objective::Standard, xb.clone(), yb.clone(), lr, Seed(0)).unwrap().0;
+            let _graph = graph_lock();
             let loss = cross_entropy(theirs.forward_mode(xb.clone(), model::Mode::Train), yb.clone()).mean();
             let grads = GradientsParams::from_grads(loss.backward(), &theirs);
             theirs = optim.step(lr, theirs, grads);

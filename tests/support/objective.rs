@@ -4,6 +4,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
+use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::model::{build, Activation, InputShape, ModelSpec, Net};
 use inputgrad::Seed;
 use rand::Rng as _;
@@ -38,12 +39,24 @@ impl<A: AutodiffBackend> ModuleVisitor<A> for Grads<'_, A> {
     }
 }
 
-/// The gradient of `value` in every parameter of `net`, flattened in visiting order.
-pub fn param_grads<A: AutodiffBackend>(net: &Net<A>, value: Tensor<A, 1>) -> Vec<f64> {
+/// The value built by `value` and its gradient in every parameter of `net`, flattened in visiting
+/// order. The graph is built and backpropagated under `model::graph_lock`, as other tests of the
+/// binary train in parallel threads.
+pub fn value_and_param_grads<A: AutodiffBackend>(net: &Net<A>, value: impl FnOnce() -> Tensor<A, 1>) -> (f64, Vec<f64>) {
+    let _graph = graph_lock();
+    let value = value();
+    let v0 = scalar(value.clone().inner());
     let grads = value.backward();
     let mut v = Grads::<A> { grads: &grads, out: Vec::new() };
     net.visit(&mut v);
-    v.out
+    (v0, v.out)
+}
+
+/// The gradient in every parameter of `net` of the value built by `value` (see
+/// [`value_and_param_grads`]).
+#[allow(dead_code)]
+pub fn param_grads<A: AutodiffBackend>(net: &Net<A>, value: impl FnOnce() -> Tensor<A, 1>) -> Vec<f64> {
+    value_and_param_grads(net, value).1
 }
 
 #[allow(dead_code)]

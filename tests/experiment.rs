@@ -8,35 +8,20 @@ use inputgrad::experiment::seed002::{self, ToySpec};
 use inputgrad::experiment::{self, MemoryCells, RunArgs, Scale, SpecFile};
 use inputgrad::Error;
 
+#[path = "support/spec.rs"]
+mod spec;
+
 /// The shipped spec.
 fn shipped() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/seed002_toy.toml")
+    spec::shipped("seed002_toy")
 }
 
 /// A tiny quick scale: width 32, a few epochs, a short ε grid; everything else as shipped.
 fn tiny_spec_text() -> String {
-    let text = std::fs::read_to_string(shipped()).unwrap();
-    let mut out = String::new();
-    let mut in_quick = false;
-    for line in text.lines() {
-        if line.starts_with('[') {
-            in_quick = line.starts_with("[quick");
-        }
-        let key = line.split('=').next().unwrap_or("").trim();
-        let replaced = match (in_quick, key) {
-            (true, "width") => "width = 32".to_string(),
-            (true, "epochs") => "epochs = 150".to_string(),
-            (true, "train_size") => "train_size = 200".to_string(),
-            (true, "test_size") => "test_size = 60".to_string(),
-            (true, "eps") => "eps = [0.0, 0.2]".to_string(),
-            (true, "pgd_steps") => "pgd_steps = 5".to_string(),
-            (true, "pgd_restarts") => "pgd_restarts = 1".to_string(),
-            _ => line.to_string(),
-        };
-        out.push_str(&replaced);
-        out.push('\n');
-    }
-    out
+    spec::tiny(
+        "seed002_toy",
+        &[("width", "32"), ("epochs", "150"), ("train_size", "200"), ("test_size", "60"), ("eps", "[0.0, 0.2]"), ("pgd_steps", "5"), ("pgd_restarts", "1")],
+    )
 }
 
 fn write_spec(dir: &Path, text: &str) -> PathBuf {

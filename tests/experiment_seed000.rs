@@ -13,31 +13,12 @@ use inputgrad::experiment::seed000_maxmargin::MaxMarginSpec;
 use inputgrad::experiment::run::load_spec;
 use inputgrad::experiment::{self, RunArgs, Scale, SpecFile};
 
+#[path = "support/spec.rs"]
+mod spec;
+use spec::tiny;
+
 fn exp_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")
-}
-
-fn shipped(id: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{id}.toml"))
-}
-
-/// The shipped spec with some keys of its quick table replaced.
-fn tiny(id: &str, set: &[(&str, &str)]) -> String {
-    let text = std::fs::read_to_string(shipped(id)).unwrap();
-    let mut out = String::new();
-    let mut in_quick = false;
-    for line in text.lines() {
-        if line.starts_with('[') {
-            in_quick = line.starts_with("[quick");
-        }
-        let key = line.split('=').next().unwrap_or("").trim();
-        match set.iter().find(|(k, _)| *k == key) {
-            Some((k, v)) if in_quick => out.push_str(&format!("{k} = {v}")),
-            _ => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {

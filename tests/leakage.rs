@@ -1,7 +1,7 @@
 //! The σ-smoothed Bayes-optimal classifier of eq (2) (theory/block_bayes.rs, proofs/leakage.md)
 //! and the leakage shares of the feature-leakage table (experiment/seed000_leakage.rs).
 
-use inputgrad::experiment::seed000_leakage::shares;
+use inputgrad::experiment::seed000_zoo::shares;
 use inputgrad::prec;
 use inputgrad::theory::block_bayes::SmoothedBayes;
 use proptest::prelude::*;

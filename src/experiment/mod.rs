@@ -18,6 +18,7 @@ pub mod seed000_fig31;
 pub mod seed000_fig5;
 pub mod seed000_leakage;
 pub mod seed000_maxmargin;
+pub mod seed000_zoo;
 pub mod seed002;
 pub mod spec;
 

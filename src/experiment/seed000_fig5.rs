@@ -5,11 +5,11 @@
 //! The paper's reading: the linear model's gradient is the same for every input (no
 //! instance-specific signal); the standard MLP's spreads equally over the five task-relevant
 //! coordinates (feature leakage, Theorem 1); the robust MLP's highlights j*(x). The summary table
-//! gives the shares of gradient mass (see [`super::seed000_leakage::shares`]).
+//! gives the shares of gradient mass (see [`super::seed000_zoo::shares`]).
 
 use serde::{Deserialize, Serialize};
 
-use super::seed000_leakage::{shares, train_zoo, ZooSpec};
+use super::seed000_zoo::{shares, train_zoo, ZooSpec};
 use super::spec::Keys;
 use super::{cell_num, find_table, CellStore, Figure, Table};
 use crate::error::{Error, Result};

@@ -295,26 +295,37 @@ impl WideNet {
         Ok(x.len() / self.d)
     }
 
-    /// f(x_i) for every row of `x` (row-major n × d).
-    pub fn logits(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let d = self.d;
-        let n = self.rows_of(x)?;
+    /// Σ over neurons, divided by m, of a per-chunk partial vector of length `len`: `per_chunk`
+    /// fills one chunk's partial sums; chunks run in parallel and their vectors are added in chunk
+    /// order, so the result does not depend on the thread count.
+    fn mean_over_chunks(&self, len: usize, per_chunk: impl Fn(&Chunk<'_>, &mut [f64]) + Sync) -> Vec<f64> {
         let parts: Vec<Vec<f64>> = self
             .chunks()
             .into_par_iter()
             .map(|ch| {
-                let mut z = vec![0.0; ch.len()];
-                let mut out = vec![0.0; n];
-                for (i, o) in out.iter_mut().enumerate() {
-                    ch.pre(&x[i * d..(i + 1) * d], &mut z);
-                    z.iter_mut().for_each(|v| *v = v.max(0.0));
-                    *o = dot(ch.a, &z);
-                }
+                let mut out = vec![0.0; len];
+                per_chunk(&ch, &mut out);
                 out
             })
             .collect();
         let m = self.width() as f64;
-        Ok(sum_in_order(parts, n).into_iter().map(|v| v / m).collect())
+        let mut all = sum_in_order(parts, len);
+        all.iter_mut().for_each(|v| *v /= m);
+        all
+    }
+
+    /// f(x_i) for every row of `x` (row-major n × d).
+    pub fn logits(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let d = self.d;
+        let n = self.rows_of(x)?;
+        Ok(self.mean_over_chunks(n, |ch, out| {
+            let mut z = vec![0.0; ch.len()];
+            for (i, o) in out.iter_mut().enumerate() {
+                ch.pre(&x[i * d..(i + 1) * d], &mut z);
+                z.iter_mut().for_each(|v| *v = v.max(0.0));
+                *o = dot(ch.a, &z);
+            }
+        }))
     }
 
     /// f(x_i) and ∇ₓ f(x_i) (row-major n × d) for every row of `x`; φ'(0) = 0.
@@ -322,31 +333,22 @@ impl WideNet {
         let d = self.d;
         let n = self.rows_of(x)?;
         // One partial vector per chunk: n logits, then n·d gradient entries.
-        let parts: Vec<Vec<f64>> = self
-            .chunks()
-            .into_par_iter()
-            .map(|ch| {
-                let l = ch.len();
-                let (mut z, mut w) = (vec![0.0; l], vec![0.0; l]);
-                let mut out = vec![0.0; n * (d + 1)];
-                let (f, g) = out.split_at_mut(n);
-                for i in 0..n {
-                    ch.pre(&x[i * d..(i + 1) * d], &mut z);
-                    // w_k = a_k φ'(z_k); then f = Σ w_k z_k and ∂f/∂x_j = Σ w_k (r_k)_j.
-                    for k in 0..l {
-                        w[k] = if z[k] > 0.0 { ch.a[k] } else { 0.0 };
-                    }
-                    f[i] = dot(&w, &z);
-                    for (j, gj) in g[i * d..(i + 1) * d].iter_mut().enumerate() {
-                        *gj = dot(&w, &ch.r[j * l..(j + 1) * l]);
-                    }
+        let mut all = self.mean_over_chunks(n * (d + 1), |ch, out| {
+            let l = ch.len();
+            let (mut z, mut w) = (vec![0.0; l], vec![0.0; l]);
+            let (f, g) = out.split_at_mut(n);
+            for i in 0..n {
+                ch.pre(&x[i * d..(i + 1) * d], &mut z);
+                // w_k = a_k φ'(z_k); then f = Σ w_k z_k and ∂f/∂x_j = Σ w_k (r_k)_j.
+                for k in 0..l {
+                    w[k] = if z[k] > 0.0 { ch.a[k] } else { 0.0 };
                 }
-                out
-            })
-            .collect();
-        let m = self.width() as f64;
-        let mut all = sum_in_order(parts, n * (d + 1));
-        all.iter_mut().for_each(|v| *v /= m);
+                f[i] = dot(&w, &z);
+                for (j, gj) in g[i * d..(i + 1) * d].iter_mut().enumerate() {
+                    *gj = dot(&w, &ch.r[j * l..(j + 1) * l]);
+                }
+            }
+        });
         let g = all.split_off(n);
         Ok((all, g))
     }

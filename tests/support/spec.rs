@@ -1,0 +1,28 @@
+//! Shared by the experiment-layer tests: a shipped spec with keys of its quick table replaced.
+
+use std::path::{Path, PathBuf};
+
+/// The shipped spec of experiment `id`.
+pub fn shipped(id: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{id}.toml"))
+}
+
+/// The text of the shipped spec of `id` with the keys in `set` of its `[quick]` table replaced
+/// (`key = value` lines; keys not in the table are not added).
+pub fn tiny(id: &str, set: &[(&str, &str)]) -> String {
+    let text = std::fs::read_to_string(shipped(id)).unwrap();
+    let mut out = String::new();
+    let mut in_quick = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_quick = line.starts_with("[quick");
+        }
+        let key = line.split('=').next().unwrap_or("").trim();
+        match set.iter().find(|(k, _)| *k == key) {
+            Some((k, v)) if in_quick => out.push_str(&format!("{k} = {v}")),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}

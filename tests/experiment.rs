@@ -187,24 +187,29 @@ fn run_writes_outputs_resumes_and_plot_redraws() {
     assert!(err.contains("seed002_toy.csv"), "{err}");
 }
 
-/// Same spec, same seed ⇒ the same numbers.
-#[test]
-fn same_seed_same_numbers() {
+/// The tiny spec at 5 epochs.
+fn five_epoch_toy() -> ToySpec {
     let dir = tempfile::tempdir().unwrap();
     let text = tiny_spec_text().replace("epochs = 150", "epochs = 5");
     let path = write_spec(dir.path(), &text);
     let spec = SpecFile::parse(&path, &text).unwrap();
-    let toy = ToySpec::from_keys(&spec.scale(Scale::Quick).unwrap()).unwrap();
-    let device = Default::default();
-    let run = || seed002::run::<inputgrad::train::CpuAutodiff>(&toy, &mut MemoryCells::default(), &mut |_| {}, &device).unwrap().0;
-    // Everything but the wall time of training (the summary's last column).
-    let strip = |mut t: Vec<experiment::Table>| {
-        for r in &mut t[0].rows {
-            r.pop();
-        }
-        t
-    };
-    assert_eq!(strip(run()), strip(run()));
+    ToySpec::from_keys(&spec.scale(Scale::Quick).unwrap()).unwrap()
+}
+
+/// Every table of a toy run but the wall time of training (the summary's last column).
+fn toy_numbers(toy: &ToySpec) -> Vec<experiment::Table> {
+    let mut t = seed002::run::<inputgrad::train::CpuAutodiff>(toy, &mut MemoryCells::default(), &mut |_| {}, &Default::default()).unwrap().0;
+    for r in &mut t[0].rows {
+        r.pop();
+    }
+    t
+}
+
+/// Same spec, same seed ⇒ the same numbers.
+#[test]
+fn same_seed_same_numbers() {
+    let toy = five_epoch_toy();
+    assert_eq!(toy_numbers(&toy), toy_numbers(&toy));
 }
 
 /// Runs in parallel threads give the sequential run's numbers: every autodiff graph is built and
@@ -214,19 +219,15 @@ fn same_seed_same_numbers() {
 /// test failed on a loaded 2-core machine (and `same_seed_same_numbers` failed in CI).
 #[test]
 fn concurrent_runs_match_the_sequential_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = tiny_spec_text().replace("epochs = 150", "epochs = 5");
-    let path = write_spec(dir.path(), &text);
-    let spec = SpecFile::parse(&path, &text).unwrap();
-    let toy = ToySpec::from_keys(&spec.scale(Scale::Quick).unwrap()).unwrap();
-    let run = move || {
-        let t = seed002::run::<inputgrad::train::CpuAutodiff>(&toy, &mut MemoryCells::default(), &mut |_| {}, &Default::default()).unwrap().0;
-        // Everything but the wall time of training (the summary's last column).
-        t[0].rows.iter().map(|r| r[..r.len() - 1].to_vec()).collect::<Vec<_>>()
-    };
-    let reference = run();
+    let toy = std::sync::Arc::new(five_epoch_toy());
+    let reference = toy_numbers(&toy);
     for round in 0..3 {
-        let threads: Vec<_> = (0..3).map(|_| std::thread::spawn(run.clone())).collect();
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let toy = toy.clone();
+                std::thread::spawn(move || toy_numbers(&toy))
+            })
+            .collect();
         for (i, t) in threads.into_iter().enumerate() {
             assert_eq!(t.join().unwrap(), reference, "round {round}, thread {i}");
         }

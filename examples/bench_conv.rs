@@ -1,5 +1,5 @@
 //! Convolution layers of the image models, forward + backward (input and weight gradients), with
-//! `model::conv::conv2d` (one matrix product over unrolled patches) and with burn's own
+//! `model::conv::conv2d_unrolled` (one matrix product over unrolled patches) and with burn's own
 //! `Conv2d::forward`, timed in the same process; prints the ratio of the two.
 //!
 //! usage: cargo run --release --example bench_conv [-- REPEATS]
@@ -11,7 +11,7 @@ use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{Distribution, Tensor};
-use inputgrad::model::conv::conv2d;
+use inputgrad::model::conv::conv2d_unrolled;
 use inputgrad::train::Cpu;
 
 type A = Autodiff<Cpu>;
@@ -48,7 +48,7 @@ fn main() {
             for _ in 0..repeats + 1 {
                 let xa = x.clone().require_grad();
                 let t = Instant::now();
-                let out = if ours { conv2d(&conv, xa.clone()) } else { conv.forward(xa.clone()) };
+                let out = if ours { conv2d_unrolled(&conv, xa.clone()) } else { conv.forward(xa.clone()) };
                 let grads = out.sum().backward();
                 let _ = xa.grad(&grads).expect("grad").into_data();
                 best = best.min(t.elapsed().as_secs_f64());

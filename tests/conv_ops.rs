@@ -7,7 +7,7 @@ use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{Distribution, Tensor, TensorData};
-use inputgrad::model::conv::{conv2d, max_pool2d};
+use inputgrad::model::conv::{conv2d_unrolled, max_pool2d};
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::prec;
 use proptest::prelude::*;
@@ -77,7 +77,7 @@ fn conv_run(case: &ConvCase, ours: bool, x: &[f32], wt: &[f32], b: &[f32], r: &[
         padding: PaddingConfig2d::Explicit(pad[0], pad[1], pad[2], pad[3]),
     };
     let xa = tensor(x.to_vec(), [n, c, h, w]).require_grad();
-    let out = if ours { conv2d(&conv, xa.clone()) } else { conv.forward(xa.clone()) };
+    let out = if ours { conv2d_unrolled(&conv, xa.clone()) } else { conv.forward(xa.clone()) };
     let dims = out.dims();
     let grads = (out.clone() * tensor(r[..dims.iter().product::<usize>()].to_vec(), dims)).sum().backward();
     let gb = conv.bias.as_ref().map(|p| values(p.val().grad(&grads).map(Tensor::from_inner).expect("bias grad"))).unwrap_or_default();

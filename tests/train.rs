@@ -240,6 +240,35 @@ fn same_seed_same_weights_on_cpu() {
     assert!(ha.last().unwrap().test_acc.unwrap() > 0.9, "did not learn: {ha:?}");
 }
 
+/// Convolutional models (Madry CNN, ResNet18 with batch norm, VGG11) train to bitwise the same
+/// weights with one thread and with three, and again in the same pool: the backends' convolution
+/// kernels split work between threads but never a sum.
+#[test]
+fn conv_training_is_independent_of_the_thread_count() {
+    let (c, h, w) = (1, 8, 8);
+    let (x, y) = separable(48, c * h * w, 2);
+    let data = Examples::new(x.view(), &y, None).unwrap();
+    let act = Activation::Relu;
+    let specs = [
+        ModelSpec::MadryCnn { activation: act },
+        ModelSpec::ResNet { depth: model::ResNetDepth::R18, stem: model::Stem::Cifar, activation: act },
+        ModelSpec::Vgg11 { activation: act },
+    ];
+    for spec in specs {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let net = model::build::<B>(&spec, InputShape::Image { c, h, w }, 2, Seed(8), &dev()).unwrap();
+                let out = train::<B, _>(net, &data, None, &small_run(1, 4), &Objective::Standard, RunOptions::default(), &dev()).unwrap();
+                model::weights_fingerprint::<B, _>(&out.model)
+            })
+        };
+        let one = run(1);
+        assert_eq!(one, run(3), "{}: 1 and 3 threads gave different weights", spec.name());
+        assert_eq!(one, run(1), "{}: two runs with 1 thread differ", spec.name());
+    }
+}
+
 /// A run interrupted mid-epoch (checkpoint on interrupt) and a run killed mid-epoch (only the
 /// last epoch's checkpoint survives) both resume to the same final weights as an uninterrupted
 /// run, with SGD momentum and Adam.

@@ -4,8 +4,9 @@
 //! direct loop that slices an `ndarray` view per (example, output channel, input channel): on
 //! the small feature maps of a ResNet (4×4 … 1×1) the slicing dominates and a CIFAR-stem ResNet50
 //! forward pass runs at ~0.2 GFLOP/s. Here a convolution is unrolled into patches (im2col) and
-//! computed as one matrix product, whose backward pass is two more matrix products, on every
-//! backend; max-pooling is a maximum over strided slices. Both are plain tensor operations, so
+//! computed as one matrix product, whose backward pass is two more matrix products; [`conv2d`] takes
+//! that route where it is the faster one ([`prefers_unrolled`]) and burn's own kernel elsewhere;
+//! max-pooling is a maximum over strided slices. Both are plain tensor operations, so
 //! autodiff, determinism and the CUDA backend come for free, and the results equal burn's own
 //! `conv2d` / `max_pool2d` (tests/conv_ops.rs checks values and gradients against them).
 //!
@@ -19,9 +20,33 @@ use burn::tensor::ops::PadMode;
 use burn::tensor::{s, Tensor};
 
 /// `conv(x)` for an input `[N, C, H, W]`: an `[N, O, H', W']` map with PyTorch's output size
-/// ⌊(H + pads − k)/stride⌋ + 1. Dilated or grouped convolutions and `Same` padding are passed to
-/// burn's own implementation (no model of this crate uses them).
+/// ⌊(H + pads − k)/stride⌋ + 1, by the faster of the two routes on the tensor's backend
+/// ([`prefers_unrolled`]): [`conv2d_unrolled`] or burn's own `Conv2d::forward`. Both give the
+/// same values and gradients (tests/conv_ops.rs).
 pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [kh, kw] = conv.kernel_size;
+    if prefers_unrolled::<B>(&x.device(), kh, kw) {
+        conv2d_unrolled(conv, x)
+    } else {
+        conv.forward(x)
+    }
+}
+
+/// Whether [`conv2d_unrolled`] beats the backend's own convolution for a `kh`×`kw` kernel.
+/// burn-ndarray (without `simd`) convolves by a direct loop: the unrolled route wins on every
+/// layer. burn-flex and the GPU backends have their own tiled im2col / implicit-GEMM kernels,
+/// which beat the unrolled route built from tensor operations (2–3× on the 3×3 layers of
+/// ResNet18 with burn-flex), except for 1×1 kernels, where the unrolled route is a plain matrix
+/// product and wins (1.5× on ResNet50's 1×1 layer). `cargo run --release [--features flex]
+/// --example bench_conv` measures both routes on the image models' layers.
+pub fn prefers_unrolled<B: Backend>(device: &B::Device, kh: usize, kw: usize) -> bool {
+    (kh == 1 && kw == 1) || B::name(device).contains("ndarray")
+}
+
+/// [`conv2d`] by unrolled patches and one matrix product, on any backend. Dilated or grouped
+/// convolutions and `Same` padding are passed to burn's own implementation (no model of this
+/// crate uses them).
+pub fn conv2d_unrolled<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let (top, left, bottom, right) = match conv.padding {
         PaddingConfig2d::Explicit(t, l, b, r) => (t, l, b, r),
         PaddingConfig2d::Valid => (0, 0, 0, 0),

@@ -16,7 +16,10 @@
 #   --blas    build the Rust side with `--features blas` (system OpenBLAS: apt-get install libopenblas-dev)
 #   --flex    build the Rust side with `--features flex` (CPU backend burn-flex instead of burn-ndarray)
 #   REPEATS   timed repetitions per workload, best taken (default 5, after 2 warm-up runs)
-# environment: BENCH_ROUNDS (default 1) rounds of the alternation; PYTHON (default python3) must import torch; BENCH_THREADS (default: all cores) is
+# environment: BENCH_HEAP=system runs the Rust side with glibc's allocator defaults instead of the
+#   binary's kept-buffer setting (src/train/heap.rs); MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...
+#   in the environment give both sides the same kept-buffer behaviour;
+#   BENCH_ROUNDS (default 1) rounds of the alternation; PYTHON (default python3) must import torch; BENCH_THREADS (default: all cores) is
 #   the thread count of both sides; BENCH_BATCH, BENCH_HIDDEN, ... shrink the workloads (see
 #   benches/train_step.py).
 set -euo pipefail
@@ -76,5 +79,8 @@ torch_step = get("pytorch", "train_step")["gflops"]
 print()
 print(f"sgemm, torch.mm on {threads} threads (the machine's reference rate): {peak:.0f} GFLOP/s; "
       f"the Rust engine's own matmul: {own:.0f} GFLOP/s")
+heap = next(r for r in rows if r["side"] == "rust" and "heap" in r)["heap"]
+print(f"Rust side's heap: {heap} (Kept: glibc keeps freed buffers, as the inputgrad binary does, src/train/heap.rs; "
+      f"BENCH_HEAP=system: glibc's defaults; UserSettings: the MALLOC_* variables in the environment, which PyTorch's side sees too)")
 print(f"(1) reaches {step:.0f} GFLOP/s = {step / peak:.0%} of torch.mm's rate (PyTorch's own step: {torch_step:.0f} GFLOP/s = {torch_step / peak:.0%})")
 PY

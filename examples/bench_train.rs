@@ -7,7 +7,9 @@
 //!
 //! Prints one JSON line per workload: samples/s of the best of `BENCH_REPEATS` (default 5) timed
 //! runs after `BENCH_WARMUP` (default 2) untimed ones. `BENCH_WORKLOADS` (comma list) picks
-//! workloads; sizes come from the variables listed in benches/common/workloads.rs.
+//! workloads; sizes come from the variables listed in benches/common/workloads.rs. Like the
+//! `inputgrad` binary, it first makes glibc keep freed buffers (`train::heap`); `BENCH_HEAP=system`
+//! leaves the allocator as it is. Each row records which (`heap`).
 //!
 //! usage: cargo run --release --example bench_train
 
@@ -40,6 +42,12 @@ fn best_time(warmup: usize, repeats: usize, mut f: impl FnMut() -> anyhow::Resul
 }
 
 fn main() -> anyhow::Result<()> {
+    // What the `inputgrad` binary does at start (train/heap.rs), unless BENCH_HEAP=system.
+    let heap = match std::env::var("BENCH_HEAP").as_deref() {
+        Ok("system") => "system".to_string(),
+        Ok("" | "keep") | Err(_) => format!("{:?}", inputgrad::train::heap::keep_freed_memory()),
+        Ok(other) => anyhow::bail!("BENCH_HEAP={other:?}: expected `keep` (the default) or `system`"),
+    };
     let s = Sizes::from_env()?;
     let repeats = env_usize("BENCH_REPEATS", 5)?;
     let warmup = env_usize("BENCH_WARMUP", 2)?;
@@ -66,6 +74,7 @@ fn main() -> anyhow::Result<()> {
             "samples_per_s": w.samples as f64 / t,
             "seconds": t,
             "samples": w.samples,
+            "heap": heap,
         });
         if name == "train_step" {
             row["gflops"] = (s.train_flops() / t / 1e9).into();

@@ -7,9 +7,11 @@
 //!   smoothness, curvature), exact on dense nets and by finite differences on any model.
 //! * [`trainer`] — SGD / Adam, schedules, early stop, evaluation, exact resume.
 //! * [`checkpoint`] — atomic, self-checking checkpoint files.
+//! * [`heap`] — executables' switch that keeps freed tensor buffers for reuse (glibc).
 
 pub mod attack;
 pub mod checkpoint;
+pub mod heap;
 pub mod objective;
 pub mod penalty;
 #[cfg(feature = "flex")]

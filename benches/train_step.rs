@@ -14,6 +14,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use workloads::{Sizes, Workload, WORKLOADS};
 
 fn train_step(c: &mut Criterion) {
+    // As the `inputgrad` binary and examples/bench_train do (src/train/heap.rs).
+    inputgrad::train::heap::keep_freed_memory();
     let s = Sizes::from_env().expect("valid BENCH_* sizes");
     let mut group = c.benchmark_group("train");
     group.sample_size(10);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use inputgrad::experiment::seed002::{self, ToySpec};
-use inputgrad::experiment::{self, MemoryCells, RunArgs, Scale, SpecFile};
+use inputgrad::experiment::{self, CellStore, MemoryCells, RunArgs, Scale, SpecFile};
 use inputgrad::Error;
 
 #[path = "support/spec.rs"]
@@ -198,11 +198,52 @@ fn five_epoch_toy() -> ToySpec {
 
 /// Every table of a toy run but the wall time of training (the summary's last column).
 fn toy_numbers(toy: &ToySpec) -> Vec<experiment::Table> {
-    let mut t = seed002::run::<inputgrad::train::CpuAutodiff>(toy, &mut MemoryCells::default(), &mut |_| {}, &Default::default()).unwrap().0;
+    let mut t = seed002::run::<inputgrad::train::CpuAutodiff>(toy, &mut MemoryCells::default(), &mut |_| {}, inputgrad::train::CPU_BACKEND, &Default::default()).unwrap().0;
     for r in &mut t[0].rows {
         r.pop();
     }
     t
+}
+
+/// A cell store that counts what it serves and what it is given.
+#[derive(Default)]
+struct CountingCells {
+    inner: MemoryCells,
+    loaded: usize,
+    saved: usize,
+}
+
+impl CellStore for CountingCells {
+    fn load(&mut self, key: &str, hash: &str) -> inputgrad::Result<Option<serde_json::Value>> {
+        let v = self.inner.load(key, hash)?;
+        self.loaded += usize::from(v.is_some());
+        Ok(v)
+    }
+    fn save(&mut self, key: &str, hash: &str, value: &serde_json::Value) -> inputgrad::Result<()> {
+        self.saved += 1;
+        self.inner.save(key, hash, value)
+    }
+}
+
+/// Cells are keyed by the backend that trained them: a rerun on the same backend loads every
+/// cell, a run on another backend (other last bits for the same seed) trains them again instead
+/// of mixing them into tables that meta.json would label with its own backend.
+#[test]
+fn cells_trained_on_another_backend_are_retrained() {
+    let toy = five_epoch_toy();
+    let device = Default::default();
+    let mut cells = CountingCells::default();
+    let run = |cells: &mut CountingCells, backend: &str| {
+        seed002::run::<inputgrad::train::CpuAutodiff>(&toy, cells, &mut |_| {}, backend, &device).unwrap();
+    };
+    run(&mut cells, "backend a");
+    let n = cells.saved;
+    assert!(n > 0, "the first run trains its cells");
+    assert_eq!(cells.loaded, 0);
+    run(&mut cells, "backend a");
+    assert_eq!((cells.saved, cells.loaded), (n, n), "same backend: every cell loaded, none trained");
+    run(&mut cells, "backend b");
+    assert_eq!((cells.saved, cells.loaded), (2 * n, n), "another backend: every cell trained again");
 }
 
 /// Same spec, same seed ⇒ the same numbers.

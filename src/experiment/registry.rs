@@ -89,12 +89,13 @@ fn run_seed002(spec: &SpecFile, scale: Scale, cells: &mut dyn CellStore, log: &m
     let keys = spec.scale(scale)?;
     let toy = seed002::ToySpec::from_keys(&keys)?;
     let device = Default::default();
-    let (tables, unmet) = seed002::run::<crate::train::CpuAutodiff>(&toy, cells, log, &device)?;
+    let backend = crate::train::CPU_BACKEND;
+    let (tables, unmet) = seed002::run::<crate::train::CpuAutodiff>(&toy, cells, log, backend, &device)?;
     Ok(RunOutput {
         tables,
         seeds: toy.seeds.clone(),
         params: serde_json::to_value(&toy).map_err(|e| Error::Shape(format!("spec: {e}")))?,
-        backend: crate::train::CPU_BACKEND.into(),
+        backend: backend.into(),
         unmet,
     })
 }

@@ -224,8 +224,10 @@ pub struct CellResult {
 /// Trains (or loads from `cells`) every cell and returns the result tables — the summary
 /// (`""`), the heat-map entries (`"_gradients"`) and the accuracy curves (`"_accuracy"`) — and
 /// one line per model that missed `required_accuracy` (the caller writes the tables, then fails).
-/// `log` receives one line per cell.
-pub fn run<B>(spec: &ToySpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str), device: &B::Device) -> Result<(Vec<Table>, Vec<String>)>
+/// `log` receives one line per cell. `backend` names the backend `B` on `device` in words (what
+/// meta.json records); it is part of every cell's hash, so cells trained on another backend —
+/// whose numbers differ in the last bits — are retrained, not mixed into this run's tables.
+pub fn run<B>(spec: &ToySpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str), backend: &str, device: &B::Device) -> Result<(Vec<Table>, Vec<String>)>
 where
     B: AutodiffBackend,
     model::Net<B>: AutodiffModule<B>,
@@ -246,7 +248,7 @@ where
             let key = format!("{name}-seed{seed}");
             let cfg = spec.train_config(seed);
             let arch = ModelSpec::one_hidden(spec.width);
-            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "objective": objective, "config": cfg, "model": arch, "seed": seed }).to_string().as_bytes());
+            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "objective": objective, "config": cfg, "model": arch, "seed": seed, "backend": backend }).to_string().as_bytes());
             if let Some(v) = cells.load(&key, &hash)? {
                 let r: CellResult = serde_json::from_value(v).map_err(|e| Error::Format { path: key.clone().into(), reason: format!("cell result: {e}") })?;
                 log(&format!("[{}/{total}] {key}: stored (clean accuracy {:.4})", results.len() + 1, r.clean_accuracy));

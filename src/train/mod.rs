@@ -33,7 +33,15 @@ pub type Cpu = burn::backend::NdArray<f32>;
 /// The CPU backend: burn-flex, f32 (`--features flex`).
 #[cfg(feature = "flex")]
 pub type Cpu = burn_flex::Flex;
-/// The CPU backend, in words (recorded in meta.json).
-pub const CPU_BACKEND: &str = if cfg!(feature = "flex") { "burn-flex cpu f32" } else { "burn-ndarray cpu f32" };
+/// The CPU backend, in words (recorded in meta.json). The `blas` build names OpenBLAS: its
+/// matrix products sum in another order, so the same seed gives other last bits than the
+/// default build.
+pub const CPU_BACKEND: &str = if cfg!(feature = "flex") {
+    "burn-flex cpu f32"
+} else if cfg!(feature = "blas") {
+    "burn-ndarray+openblas cpu f32"
+} else {
+    "burn-ndarray cpu f32"
+};
 /// The CPU backend with autodiff (training, attacks, gradients).
 pub type CpuAutodiff = burn::backend::Autodiff<Cpu>;

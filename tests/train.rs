@@ -438,9 +438,9 @@ fn same_seed_same_weights_across_processes() {
 }
 
 /// [`TrainStep`]'s SGD reaches bitwise the weights of burn's own `Sgd` optimiser with the same
-/// hyperparameters (momentum without dampening, weight decay, Nesterov, plain SGD). With
-/// `--features flex` the trainer's SGD is the in-place update of src/train/sgd.rs, so this is the
-/// check that it reproduces burn's arithmetic; on burn-ndarray it is burn's `Sgd` itself.
+/// hyperparameters (momentum without dampening, weight decay, Nesterov, plain SGD). The trainer's
+/// SGD is the in-place update of src/train/sgd.rs (on burn-ndarray by default, on burn-flex with
+/// `--features flex`), so this is the check that it reproduces burn's arithmetic.
 #[test]
 fn train_step_sgd_matches_burn_sgd() {
     use burn::optim::{decay::WeightDecayConfig, momentum::MomentumConfig, GradientsParams, Optimizer, SgdConfig};

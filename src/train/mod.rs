@@ -14,7 +14,6 @@ pub mod checkpoint;
 pub mod heap;
 pub mod objective;
 pub mod penalty;
-#[cfg(feature = "flex")]
 mod sgd;
 pub mod threat;
 pub mod trainer;

@@ -6,11 +6,11 @@
 //! checks it). The state record has the same field names as burn's (`momentum`, `velocity`), so
 //! checkpoints written by either load in the other.
 //!
-//! On the CPU backend ([`Cpu`](super::Cpu)) the update runs in place on the parameter's and the
-//! velocity's buffers, on all cores; burn's version runs five to seven separate tensor operations,
-//! most allocating a fresh buffer the size of the parameter (for the 14.7M parameters of the
-//! seed-000 MLP that was a third of a training step). On any other backend it runs burn's tensor
-//! operations.
+//! On the CPU backends (burn-ndarray, and burn-flex with `--features flex`; f32 tensors) the update
+//! runs in place on the parameter's and the velocity's buffers, on all cores; burn's version runs
+//! five to seven separate tensor operations, most allocating a fresh buffer the size of the
+//! parameter (for the 14.7M parameters of the seed-000 MLP that was a third of a burn-flex training
+//! step). On any other backend or element type it runs burn's tensor operations.
 
 use std::any::Any;
 
@@ -18,7 +18,9 @@ use burn::optim::SimpleOptimizer;
 use burn::record::Record;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorPrimitive};
+#[cfg(feature = "flex")]
 use burn_flex::{FlexTensor, Layout};
+use burn_ndarray::NdArrayTensor;
 use rayon::prelude::*;
 
 /// Elements per parallel chunk of the in-place update (large enough to amortise scheduling,
@@ -59,30 +61,31 @@ pub(crate) struct SgdState<B: Backend, const D: usize> {
     momentum: Option<MomentumState<B, D>>,
 }
 
-/// The CPU tensor behind `t`, if `B` is the CPU backend.
-fn as_flex<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<FlexTensor, Tensor<B, D>> {
+/// The backend tensor `T` behind `t`, if `B`'s float primitive is `T`; `t` itself otherwise.
+fn primitive<T: 'static, B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<T, Tensor<B, D>> {
     let mut slot = Some(t.into_primitive().tensor());
-    match (&mut slot as &mut dyn Any).downcast_mut::<Option<FlexTensor>>() {
-        Some(flex) => Ok(flex.take().expect("just filled")),
+    match (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>() {
+        Some(found) => Ok(found.take().expect("just filled")),
         None => Err(Tensor::from_primitive(TensorPrimitive::Float(slot.expect("not taken")))),
     }
 }
 
-/// Undoes [`as_flex`].
-fn back<B: Backend, const D: usize>(t: Result<FlexTensor, Tensor<B, D>>) -> Tensor<B, D> {
-    t.map_or_else(|t| t, from_flex)
-}
-
-/// `t` back as a tensor of `B` (which is the CPU backend).
-fn from_flex<B: Backend, const D: usize>(t: FlexTensor) -> Tensor<B, D> {
+/// Undoes [`primitive`]: `t` as a tensor of `B`, whose float primitive is `T`.
+fn from_primitive<T: 'static, B: Backend, const D: usize>(t: T) -> Tensor<B, D> {
     let mut slot = Some(t);
     let prim = (&mut slot as &mut dyn Any)
         .downcast_mut::<Option<B::FloatTensorPrimitive>>()
         .and_then(Option::take)
-        .expect("from_flex is only called when B is the CPU backend");
+        .expect("from_primitive is only called with B's own float primitive");
     Tensor::from_primitive(TensorPrimitive::Float(prim))
 }
 
+/// Undoes a failed or successful [`primitive`].
+fn back<T: 'static, B: Backend, const D: usize>(t: Result<T, Tensor<B, D>>) -> Tensor<B, D> {
+    t.map_or_else(|t| t, from_primitive)
+}
+
+#[cfg(feature = "flex")]
 /// A contiguous tensor that owns its whole buffer: `t` itself if it is one, else a copy. A
 /// buffer shared with another tensor is copied here (copy-on-write), never written through.
 fn owned(mut t: FlexTensor) -> FlexTensor {
@@ -94,38 +97,43 @@ fn owned(mut t: FlexTensor) -> FlexTensor {
     t
 }
 
+#[cfg(feature = "flex")]
 fn is_f32(t: &FlexTensor) -> bool {
     t.dtype() == burn::tensor::DType::F32
 }
 
+/// Parameter, gradient and velocity handed back when the burn-ndarray fast path does not apply.
+type NdOperands = (NdArrayTensor, NdArrayTensor, Option<NdArrayTensor>);
+
+/// The velocity buffer of one update, if the rule has momentum.
+enum Velocity<'a> {
+    /// No momentum.
+    Off,
+    /// First step: the buffer is filled with the (decayed) gradient.
+    First(&'a mut [f32]),
+    /// Later steps: the buffer holds the previous velocity and is updated in place.
+    Next(&'a mut [f32]),
+}
+
 impl FusedSgd {
-    /// The update on f32 CPU tensors of equal shapes, in place.
-    fn step_cpu(&self, lr: f32, p: FlexTensor, g: FlexTensor, v: Option<FlexTensor>) -> (FlexTensor, Option<FlexTensor>) {
-        let shape = p.layout().shape().clone();
-        let mut p = owned(p);
-        let g = g.to_contiguous();
-        let n = p.layout().num_elements();
-        let gs: &[f32] = &g.as_slice::<f32>().expect("contiguous")[..n];
+    /// The update on f32 slices of equal length, in place, on all cores.
+    fn update(&self, lr: f32, ps: &mut [f32], gs: &[f32], v: Velocity<'_>) {
         let wd = self.weight_decay;
         let decayed = move |g: f32, p: f32| match wd {
             Some(wd) => p * wd + g,
             None => g,
         };
         match (self.momentum, v) {
-            (None, _) => {
-                let ps = &mut p.storage_mut::<f32>()[..n];
+            (None, _) | (_, Velocity::Off) => {
                 ps.par_chunks_mut(CHUNK).zip(gs.par_chunks(CHUNK)).for_each(|(ps, gs)| {
                     for (p, &g) in ps.iter_mut().zip(gs) {
                         *p -= decayed(g, *p) * lr;
                     }
                 });
-                (p, None)
             }
-            (Some((mu, _, nesterov)), None) => {
+            (Some((mu, _, nesterov)), Velocity::First(vs)) => {
                 // First step: v ← g (burn applies no dampening to the first velocity).
-                let mut v = vec![0f32; n];
-                let ps = &mut p.storage_mut::<f32>()[..n];
-                ps.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)).zip(gs.par_chunks(CHUNK)).for_each(|((ps, vs), gs)| {
+                ps.par_chunks_mut(CHUNK).zip(vs.par_chunks_mut(CHUNK)).zip(gs.par_chunks(CHUNK)).for_each(|((ps, vs), gs)| {
                     for ((p, v), &g) in ps.iter_mut().zip(vs.iter_mut()).zip(gs) {
                         let g = decayed(g, *p);
                         *v = g;
@@ -133,13 +141,8 @@ impl FusedSgd {
                         *p -= d * lr;
                     }
                 });
-                let v = FlexTensor::new(burn::tensor::Bytes::from_elems(v), Layout::contiguous(shape), burn::tensor::DType::F32);
-                (p, Some(v))
             }
-            (Some((mu, damp, nesterov)), Some(v)) => {
-                let mut v = owned(v);
-                let ps = &mut p.storage_mut::<f32>()[..n];
-                let vs = &mut v.storage_mut::<f32>()[..n];
+            (Some((mu, damp, nesterov)), Velocity::Next(vs)) => {
                 ps.par_chunks_mut(CHUNK).zip(vs.par_chunks_mut(CHUNK)).zip(gs.par_chunks(CHUNK)).for_each(|((ps, vs), gs)| {
                     for ((p, v), &g) in ps.iter_mut().zip(vs.iter_mut()).zip(gs) {
                         let g = decayed(g, *p);
@@ -148,9 +151,81 @@ impl FusedSgd {
                         *p -= d * lr;
                     }
                 });
+            }
+        }
+    }
+
+    /// The update on f32 burn-flex tensors of equal shapes, in place.
+    #[cfg(feature = "flex")]
+    fn step_flex(&self, lr: f32, p: FlexTensor, g: FlexTensor, v: Option<FlexTensor>) -> (FlexTensor, Option<FlexTensor>) {
+        let shape = p.layout().shape().clone();
+        let mut p = owned(p);
+        let g = g.to_contiguous();
+        let n = p.layout().num_elements();
+        let gs: &[f32] = &g.as_slice::<f32>().expect("contiguous")[..n];
+        let ps = &mut p.storage_mut::<f32>()[..n];
+        match (self.momentum, v) {
+            (None, _) => {
+                self.update(lr, ps, gs, Velocity::Off);
+                (p, None)
+            }
+            (Some(_), None) => {
+                let mut v = vec![0f32; n];
+                self.update(lr, ps, gs, Velocity::First(&mut v));
+                let v = FlexTensor::new(burn::tensor::Bytes::from_elems(v), Layout::contiguous(shape), burn::tensor::DType::F32);
+                (p, Some(v))
+            }
+            (Some(_), Some(v)) => {
+                let mut v = owned(v);
+                self.update(lr, ps, gs, Velocity::Next(&mut v.storage_mut::<f32>()[..n]));
                 (p, Some(v))
             }
         }
+    }
+
+    /// The update on f32 burn-ndarray tensors of equal shapes, in place where the parameter's and
+    /// the velocity's arrays are not shared (ndarray copies a shared array on write, never writes
+    /// through it); `None` when a tensor is not f32. A non-standard layout is copied into one.
+    fn step_ndarray(&self, lr: f32, p: NdArrayTensor, g: NdArrayTensor, v: Option<NdArrayTensor>) -> Result<(NdArrayTensor, Option<NdArrayTensor>), Box<NdOperands>> {
+        let (p, g, v) = match (p, g, v) {
+            (NdArrayTensor::F32(p), NdArrayTensor::F32(g), None) => (p, g, None),
+            (NdArrayTensor::F32(p), NdArrayTensor::F32(g), Some(NdArrayTensor::F32(v))) => (p, g, Some(v)),
+            other => return Err(Box::new(other)),
+        };
+        if p.shape() != g.shape() || v.as_ref().is_some_and(|v| v.shape() != p.shape()) {
+            return Err(Box::new((NdArrayTensor::F32(p), NdArrayTensor::F32(g), v.map(NdArrayTensor::F32))));
+        }
+        let mut pa = p.into_owned();
+        if !pa.is_standard_layout() {
+            pa = pa.as_standard_layout().into_owned().into_shared();
+        }
+        let mut ga = g.into_owned();
+        if !ga.is_standard_layout() {
+            ga = ga.as_standard_layout().into_owned().into_shared();
+        }
+        let gs = ga.as_slice().expect("standard layout");
+        let ps = pa.as_slice_mut().expect("standard layout");
+        let v = match (self.momentum, v) {
+            (None, _) => {
+                self.update(lr, ps, gs, Velocity::Off);
+                None
+            }
+            (Some(_), None) => {
+                // v ← g: a copy of the gradient's array, then filled by the update.
+                let mut va = ga.clone();
+                self.update(lr, ps, gs, Velocity::First(va.as_slice_mut().expect("standard layout")));
+                Some(va)
+            }
+            (Some(_), Some(v)) => {
+                let mut va = v.into_owned();
+                if !va.is_standard_layout() {
+                    va = va.as_standard_layout().into_owned().into_shared();
+                }
+                self.update(lr, ps, gs, Velocity::Next(va.as_slice_mut().expect("standard layout")));
+                Some(va)
+            }
+        };
+        Ok((NdArrayTensor::F32(pa.into()), v.map(|v| NdArrayTensor::F32(v.into()))))
     }
 
     /// burn's `Sgd` step, as tensor operations (any backend).
@@ -177,13 +252,24 @@ impl<B: Backend> SimpleOptimizer<B> for FusedSgd {
     fn step<const D: usize>(&self, lr: f64, tensor: Tensor<B, D>, grad: Tensor<B, D>, state: Option<Self::State<D>>) -> (Tensor<B, D>, Option<Self::State<D>>) {
         let v = state.and_then(|s| s.momentum).map(|m| m.velocity);
         let wrap = |v: Option<Tensor<B, D>>| Some(SgdState { momentum: v.map(|velocity| MomentumState { velocity }) });
-        // The CPU fast path for f32 tensors; anything else takes burn's route.
-        let (p, g, v) = match (as_flex(tensor), as_flex(grad), v.map(as_flex).transpose()) {
+        // The CPU fast paths for f32 tensors; anything else takes burn's route.
+        #[cfg(feature = "flex")]
+        let (tensor, grad, v) = match (primitive::<FlexTensor, B, D>(tensor), primitive::<FlexTensor, B, D>(grad), v.map(primitive::<FlexTensor, B, D>).transpose()) {
             (Ok(p), Ok(g), Ok(v)) if is_f32(&p) && is_f32(&g) && v.as_ref().is_none_or(is_f32) && p.layout().shape() == g.layout().shape() => {
-                let (p, v) = self.step_cpu(lr as f32, p, g, v);
-                return (from_flex(p), wrap(v.map(from_flex)));
+                let (p, v) = self.step_flex(lr as f32, p, g, v);
+                return (from_primitive(p), wrap(v.map(from_primitive)));
             }
-            (p, g, v) => (back(p), back(g), v.map_or_else(|t| Some(back(Err(t))), |v| v.map(|v| back(Ok(v))))),
+            (p, g, v) => (back(p), back(g), v.map_or_else(|t| Some(back::<FlexTensor, B, D>(Err(t))), |v| v.map(|v| back::<FlexTensor, B, D>(Ok(v))))),
+        };
+        let (p, g, v) = match (primitive::<NdArrayTensor, B, D>(tensor), primitive::<NdArrayTensor, B, D>(grad), v.map(primitive::<NdArrayTensor, B, D>).transpose()) {
+            (Ok(p), Ok(g), Ok(v)) => match self.step_ndarray(lr as f32, p, g, v) {
+                Ok((p, v)) => return (from_primitive(p), wrap(v.map(from_primitive))),
+                Err(operands) => {
+                    let (p, g, v) = *operands;
+                    (from_primitive(p), from_primitive(g), v.map(from_primitive))
+                }
+            },
+            (p, g, v) => (back(p), back(g), v.map_or_else(|t| Some(back::<NdArrayTensor, B, D>(Err(t))), |v| v.map(|v| back::<NdArrayTensor, B, D>(Ok(v))))),
         };
         let (p, v) = self.step_generic(lr, p, g, v);
         (p, wrap(v))

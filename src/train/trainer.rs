@@ -11,11 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
-#[cfg(not(feature = "flex"))]
-use burn::optim::momentum::MomentumConfig;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
-#[cfg(not(feature = "flex"))]
-use burn::optim::{Sgd, SgdConfig};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
@@ -496,34 +492,17 @@ where
 }
 
 enum Optim<B: AutodiffBackend, M: AutodiffModule<B>> {
-    /// burn's `Sgd` (burn-ndarray build).
-    #[cfg(not(feature = "flex"))]
-    Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
-    /// The in-place update of [`super::sgd`] (`--features flex`).
-    #[cfg(feature = "flex")]
+    /// The in-place update of [`super::sgd`] (burn's `Sgd` arithmetic and record layout).
     Sgd(OptimizerAdaptor<super::sgd::FusedSgd, M, B>),
     Adam(OptimizerAdaptor<Adam, M, B>),
 }
 
 type Rec = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
-/// SGD with momentum as PyTorch defines it (no dampening), weight decay and Nesterov: burn's `Sgd`
-/// on burn-ndarray.
-#[cfg(not(feature = "flex"))]
-fn sgd_rule<B: AutodiffBackend, M: AutodiffModule<B>>(momentum: f64, weight_decay: f64, nesterov: bool) -> OptimizerAdaptor<Sgd<B::InnerBackend>, M, B> {
-    let mut cfg = SgdConfig::new();
-    if momentum > 0.0 {
-        cfg = cfg.with_momentum(Some(MomentumConfig { momentum, dampening: 0.0, nesterov }));
-    }
-    if weight_decay > 0.0 {
-        cfg = cfg.with_weight_decay(Some(WeightDecayConfig { penalty: weight_decay as f32 }));
-    }
-    cfg.init()
-}
-
-/// The same SGD with `--features flex`: the in-place update of [`super::sgd`] (burn's arithmetic and
-/// record layout, one pass over parameter and velocity instead of five to seven tensor operations).
-#[cfg(feature = "flex")]
+/// SGD with momentum as PyTorch defines it (no dampening), weight decay and Nesterov: the in-place
+/// update of [`super::sgd`] — burn's `Sgd` arithmetic bit for bit and its record layout, in one pass
+/// over parameter and velocity instead of five to seven tensor operations (on burn-ndarray and
+/// burn-flex; burn's tensor operations on any other backend).
 fn sgd_rule<B: AutodiffBackend, M: AutodiffModule<B>>(momentum: f64, weight_decay: f64, nesterov: bool) -> OptimizerAdaptor<super::sgd::FusedSgd, M, B> {
     OptimizerAdaptor::from(super::sgd::FusedSgd::new(momentum, 0.0, nesterov, weight_decay))
 }

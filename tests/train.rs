@@ -8,6 +8,9 @@ use inputgrad::prec;
 use inputgrad::train::trainer::DEFAULT_DIVERGENCE_LOSS;
 use inputgrad::train::*;
 use inputgrad::{Error, Seed};
+
+#[path = "support/sgd.rs"]
+mod sgd;
 use ndarray::Array2;
 use proptest::prelude::*;
 use rand::Rng as _;
@@ -440,39 +443,10 @@ fn same_seed_same_weights_across_processes() {
 /// [`TrainStep`]'s SGD reaches bitwise the weights of burn's own `Sgd` optimiser with the same
 /// hyperparameters (momentum without dampening, weight decay, Nesterov, plain SGD). The trainer's
 /// SGD is the in-place update of src/train/sgd.rs (on burn-ndarray by default, on burn-flex with
-/// `--features flex`), so this is the check that it reproduces burn's arithmetic.
+/// `--features flex`), so this is the check that it reproduces burn's arithmetic. tests/sgd_f64.rs
+/// checks the fallback through burn's tensor operations on the f64 backend.
 #[test]
 fn train_step_sgd_matches_burn_sgd() {
-    use burn::optim::{decay::WeightDecayConfig, momentum::MomentumConfig, GradientsParams, Optimizer, SgdConfig};
-    let (x, y) = separable(64, 9, 8);
-    let xb: Tensor<B, 2> = Tensor::from_inner(tensor2(x.iter().copied().collect(), 64, 9));
-    let yb: Tensor<B, 1, Int> = Tensor::from_inner(labels(&y));
-    let spec = ModelSpec::Mlp { hidden: vec![17, 11], activation: Activation::Relu, mean_field: false };
-    for (momentum, weight_decay, nesterov) in [(0.9, 5e-4, false), (0.9, 1e-2, true), (0.0, 0.0, false), (0.0, 1e-3, false), (0.5, 0.0, false)] {
-        let spec_opt = OptimizerSpec::Sgd { lr: 0.1, momentum, weight_decay, nesterov };
-        let mut ours = net(&spec, 9, 2, 3);
-        let mut stepper = TrainStep::<B, _>::new(&spec_opt).unwrap();
-        let mut theirs = net(&spec, 9, 2, 3);
-        let mut cfg = SgdConfig::new();
-        if momentum > 0.0 {
-            cfg = cfg.with_momentum(Some(MomentumConfig { momentum, dampening: 0.0, nesterov }));
-        }
-        if weight_decay > 0.0 {
-            cfg = cfg.with_weight_decay(Some(WeightDecayConfig { penalty: weight_decay as f32 }));
-        }
-        let mut optim = cfg.init::<B, Net<B>>();
-        for step in 0..4 {
-            let lr = 0.1 / (1.0 + step as f64);
-            ours = stepper.step(ours, &Objective::Standard, xb.clone(), yb.clone(), lr, Seed(0)).unwrap().0;
-            let _graph = graph_lock();
-            let loss = cross_entropy(theirs.forward_mode(xb.clone(), model::Mode::Train), yb.clone()).mean();
-            let grads = GradientsParams::from_grads(loss.backward(), &theirs);
-            theirs = optim.step(lr, theirs, grads);
-            assert_eq!(
-                model::weights_fingerprint::<B, _>(&ours),
-                model::weights_fingerprint::<B, _>(&theirs),
-                "momentum {momentum}, weight decay {weight_decay}, nesterov {nesterov}: step {step} differs"
-            );
-        }
-    }
+    sgd::sgd_matches_burn_sgd::<B>();
 }
+

@@ -27,11 +27,13 @@ use rayon::prelude::*;
 /// small enough to spread a 3136-wide layer over two cores).
 const CHUNK: usize = 1 << 16;
 
-/// SGD hyperparameters as burn's optimiser stores them (f32, as burn converts them).
+/// SGD hyperparameters as burn's optimiser stores them: μ and 1 − dampening in f64, converted to
+/// the tensor's element type where they are used (as burn's `mul_scalar` does); the weight-decay
+/// penalty in f32 (burn's `WeightDecayConfig` holds an f32).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FusedSgd {
-    /// (μ, dampening, Nesterov).
-    momentum: Option<(f32, f32, bool)>,
+    /// (μ, 1 − dampening, Nesterov).
+    momentum: Option<(f64, f64, bool)>,
     /// L2 penalty added to the gradient.
     weight_decay: Option<f32>,
 }
@@ -41,9 +43,7 @@ impl FusedSgd {
     /// optimiser specification.
     pub(crate) fn new(momentum: f64, dampening: f64, nesterov: bool, weight_decay: f64) -> Self {
         FusedSgd {
-            // burn stores μ as the backend's float element and multiplies by (1 − dampening)
-            // converted to it.
-            momentum: (momentum > 0.0).then_some((momentum as f32, (1.0 - dampening) as f32, nesterov)),
+            momentum: (momentum > 0.0).then_some((momentum, 1.0 - dampening, nesterov)),
             weight_decay: (weight_decay > 0.0).then_some(weight_decay as f32),
         }
     }
@@ -123,7 +123,9 @@ impl FusedSgd {
             Some(wd) => p * wd + g,
             None => g,
         };
-        match (self.momentum, v) {
+        // burn converts μ to the element type once (f32 here) and 1 − dampening at each use.
+        let momentum = self.momentum.map(|(mu, damp, nesterov)| (mu as f32, damp as f32, nesterov));
+        match (momentum, v) {
             (None, _) | (_, Velocity::Off) => {
                 ps.par_chunks_mut(CHUNK).zip(gs.par_chunks(CHUNK)).for_each(|(ps, gs)| {
                     for (p, &g) in ps.iter_mut().zip(gs) {

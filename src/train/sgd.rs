@@ -187,7 +187,8 @@ impl FusedSgd {
 
     /// The update on f32 burn-ndarray tensors of equal shapes, in place where the parameter's and
     /// the velocity's arrays are not shared (ndarray copies a shared array on write, never writes
-    /// through it); `None` when a tensor is not f32. A non-standard layout is copied into one.
+    /// through it); a non-standard layout is copied into one. The operands come back unchanged as
+    /// `Err` when a tensor is not f32 or the shapes differ (the caller then takes burn's route).
     fn step_ndarray(&self, lr: f32, p: NdArrayTensor, g: NdArrayTensor, v: Option<NdArrayTensor>) -> Result<(NdArrayTensor, Option<NdArrayTensor>), Box<NdOperands>> {
         let (p, g, v) = match (p, g, v) {
             (NdArrayTensor::F32(p), NdArrayTensor::F32(g), None) => (p, g, None),

@@ -12,7 +12,7 @@
 //! parameter (for the 14.7M parameters of the seed-000 MLP that was a third of a burn-flex training
 //! step). On any other backend or element type it runs burn's tensor operations.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 use burn::optim::SimpleOptimizer;
 use burn::record::Record;
@@ -61,29 +61,30 @@ pub(crate) struct SgdState<B: Backend, const D: usize> {
     momentum: Option<MomentumState<B, D>>,
 }
 
-/// The backend tensor `T` behind `t`, if `B`'s float primitive is `T`; `t` itself otherwise.
-fn primitive<T: 'static, B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<T, Tensor<B, D>> {
-    let mut slot = Some(t.into_primitive().tensor());
-    match (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>() {
-        Some(found) => Ok(found.take().expect("just filled")),
-        None => Err(Tensor::from_primitive(TensorPrimitive::Float(slot.expect("not taken")))),
-    }
+/// Whether `B`'s float tensors are `T`.
+fn is_primitive<T: 'static, B: Backend>() -> bool {
+    TypeId::of::<B::FloatTensorPrimitive>() == TypeId::of::<T>()
 }
 
-/// Undoes [`primitive`]: `t` as a tensor of `B`, whose float primitive is `T`.
+/// The backend tensor behind `t`; only called once [`is_primitive`] said it is a `T`.
+fn into_primitive<T: 'static, B: Backend, const D: usize>(t: Tensor<B, D>) -> T {
+    let mut slot = Some(t.into_primitive().tensor());
+    (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>().and_then(Option::take).expect("checked by is_primitive")
+}
+
+/// Undoes [`into_primitive`].
 fn from_primitive<T: 'static, B: Backend, const D: usize>(t: T) -> Tensor<B, D> {
     let mut slot = Some(t);
-    let prim = (&mut slot as &mut dyn Any)
-        .downcast_mut::<Option<B::FloatTensorPrimitive>>()
-        .and_then(Option::take)
-        .expect("from_primitive is only called with B's own float primitive");
+    let prim = (&mut slot as &mut dyn Any).downcast_mut::<Option<B::FloatTensorPrimitive>>().and_then(Option::take).expect("checked by is_primitive");
     Tensor::from_primitive(TensorPrimitive::Float(prim))
 }
 
-/// Undoes a failed or successful [`primitive`].
-fn back<T: 'static, B: Backend, const D: usize>(t: Result<T, Tensor<B, D>>) -> Tensor<B, D> {
-    t.map_or_else(|t| t, from_primitive)
-}
+/// Parameter, gradient and velocity of one backend tensor type, handed back by a fast path that
+/// does not apply (another element type, or shapes that differ).
+type Operands<T> = (T, T, Option<T>);
+
+/// A fast path: the updated parameter and velocity, or the operands unchanged.
+type FastStep<T> = Result<(T, Option<T>), Box<Operands<T>>>;
 
 #[cfg(feature = "flex")]
 /// A contiguous tensor that owns its whole buffer: `t` itself if it is one, else a copy. A
@@ -101,9 +102,6 @@ fn owned(mut t: FlexTensor) -> FlexTensor {
 fn is_f32(t: &FlexTensor) -> bool {
     t.dtype() == burn::tensor::DType::F32
 }
-
-/// Parameter, gradient and velocity handed back when the burn-ndarray fast path does not apply.
-type NdOperands = (NdArrayTensor, NdArrayTensor, Option<NdArrayTensor>);
 
 /// The velocity buffer of one update, if the rule has momentum.
 enum Velocity<'a> {
@@ -157,9 +155,13 @@ impl FusedSgd {
         }
     }
 
-    /// The update on f32 burn-flex tensors of equal shapes, in place.
+    /// The update on f32 burn-flex tensors of equal shapes, in place; the operands come back
+    /// unchanged as `Err` when a tensor is not f32 or the shapes differ.
     #[cfg(feature = "flex")]
-    fn step_flex(&self, lr: f32, p: FlexTensor, g: FlexTensor, v: Option<FlexTensor>) -> (FlexTensor, Option<FlexTensor>) {
+    fn step_flex(&self, lr: f32, p: FlexTensor, g: FlexTensor, v: Option<FlexTensor>) -> FastStep<FlexTensor> {
+        if !(is_f32(&p) && is_f32(&g) && v.as_ref().is_none_or(is_f32) && p.layout().shape() == g.layout().shape()) {
+            return Err(Box::new((p, g, v)));
+        }
         let shape = p.layout().shape().clone();
         let mut p = owned(p);
         let g = g.to_contiguous();
@@ -169,18 +171,18 @@ impl FusedSgd {
         match (self.momentum, v) {
             (None, _) => {
                 self.update(lr, ps, gs, Velocity::Off);
-                (p, None)
+                Ok((p, None))
             }
             (Some(_), None) => {
                 let mut v = vec![0f32; n];
                 self.update(lr, ps, gs, Velocity::First(&mut v));
                 let v = FlexTensor::new(burn::tensor::Bytes::from_elems(v), Layout::contiguous(shape), burn::tensor::DType::F32);
-                (p, Some(v))
+                Ok((p, Some(v)))
             }
             (Some(_), Some(v)) => {
                 let mut v = owned(v);
                 self.update(lr, ps, gs, Velocity::Next(&mut v.storage_mut::<f32>()[..n]));
-                (p, Some(v))
+                Ok((p, Some(v)))
             }
         }
     }
@@ -189,7 +191,7 @@ impl FusedSgd {
     /// the velocity's arrays are not shared (ndarray copies a shared array on write, never writes
     /// through it); a non-standard layout is copied into one. The operands come back unchanged as
     /// `Err` when a tensor is not f32 or the shapes differ (the caller then takes burn's route).
-    fn step_ndarray(&self, lr: f32, p: NdArrayTensor, g: NdArrayTensor, v: Option<NdArrayTensor>) -> Result<(NdArrayTensor, Option<NdArrayTensor>), Box<NdOperands>> {
+    fn step_ndarray(&self, lr: f32, p: NdArrayTensor, g: NdArrayTensor, v: Option<NdArrayTensor>) -> FastStep<NdArrayTensor> {
         let (p, g, v) = match (p, g, v) {
             (NdArrayTensor::F32(p), NdArrayTensor::F32(g), None) => (p, g, None),
             (NdArrayTensor::F32(p), NdArrayTensor::F32(g), Some(NdArrayTensor::F32(v))) => (p, g, Some(v)),
@@ -249,6 +251,19 @@ impl FusedSgd {
     }
 }
 
+impl FusedSgd {
+    /// `path` on `B`'s own tensors (which are `T`), burn's route if it hands them back.
+    fn fast<T: 'static, B: Backend, const D: usize>(&self, lr: f64, p: Tensor<B, D>, g: Tensor<B, D>, v: Option<Tensor<B, D>>, path: impl Fn(&Self, f32, T, T, Option<T>) -> FastStep<T>) -> (Tensor<B, D>, Option<Tensor<B, D>>) {
+        match path(self, lr as f32, into_primitive(p), into_primitive(g), v.map(into_primitive)) {
+            Ok((p, v)) => (from_primitive(p), v.map(from_primitive)),
+            Err(operands) => {
+                let (p, g, v) = *operands;
+                self.step_generic(lr, from_primitive(p), from_primitive(g), v.map(from_primitive))
+            }
+        }
+    }
+}
+
 impl<B: Backend> SimpleOptimizer<B> for FusedSgd {
     type State<const D: usize> = SgdState<B, D>;
 
@@ -257,24 +272,11 @@ impl<B: Backend> SimpleOptimizer<B> for FusedSgd {
         let wrap = |v: Option<Tensor<B, D>>| Some(SgdState { momentum: v.map(|velocity| MomentumState { velocity }) });
         // The CPU fast paths for f32 tensors; anything else takes burn's route.
         #[cfg(feature = "flex")]
-        let (tensor, grad, v) = match (primitive::<FlexTensor, B, D>(tensor), primitive::<FlexTensor, B, D>(grad), v.map(primitive::<FlexTensor, B, D>).transpose()) {
-            (Ok(p), Ok(g), Ok(v)) if is_f32(&p) && is_f32(&g) && v.as_ref().is_none_or(is_f32) && p.layout().shape() == g.layout().shape() => {
-                let (p, v) = self.step_flex(lr as f32, p, g, v);
-                return (from_primitive(p), wrap(v.map(from_primitive)));
-            }
-            (p, g, v) => (back(p), back(g), v.map_or_else(|t| Some(back::<FlexTensor, B, D>(Err(t))), |v| v.map(|v| back::<FlexTensor, B, D>(Ok(v))))),
-        };
-        let (p, g, v) = match (primitive::<NdArrayTensor, B, D>(tensor), primitive::<NdArrayTensor, B, D>(grad), v.map(primitive::<NdArrayTensor, B, D>).transpose()) {
-            (Ok(p), Ok(g), Ok(v)) => match self.step_ndarray(lr as f32, p, g, v) {
-                Ok((p, v)) => return (from_primitive(p), wrap(v.map(from_primitive))),
-                Err(operands) => {
-                    let (p, g, v) = *operands;
-                    (from_primitive(p), from_primitive(g), v.map(from_primitive))
-                }
-            },
-            (p, g, v) => (back(p), back(g), v.map_or_else(|t| Some(back::<NdArrayTensor, B, D>(Err(t))), |v| v.map(|v| back::<NdArrayTensor, B, D>(Ok(v))))),
-        };
-        let (p, v) = self.step_generic(lr, p, g, v);
+        if is_primitive::<FlexTensor, B>() {
+            let (p, v) = self.fast(lr, tensor, grad, v, Self::step_flex);
+            return (p, wrap(v));
+        }
+        let (p, v) = if is_primitive::<NdArrayTensor, B>() { self.fast(lr, tensor, grad, v, Self::step_ndarray) } else { self.step_generic(lr, tensor, grad, v) };
         (p, wrap(v))
     }
 

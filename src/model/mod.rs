@@ -26,6 +26,7 @@
 pub mod cnn;
 pub mod conv;
 pub mod dense;
+pub mod fc;
 pub mod grad;
 pub mod graph_lock;
 pub mod init;

@@ -1,0 +1,84 @@
+//! `model::fc::forward` against burn's own `Linear::forward` on `Autodiff<NdArray<E>>`: the same
+//! output and bitwise the same gradients of the input, the weight and the bias (shared by
+//! tests/fc.rs, f32, and tests/fc_f64.rs, f64 — separate binaries because burn 0.21 fixes a
+//! device's float dtype process-wide at its first use).
+
+use burn::module::Param;
+use burn::nn::Linear;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Element, Tensor, TensorData};
+use inputgrad::model::fc;
+use inputgrad::model::graph_lock::graph_lock;
+use inputgrad::Seed;
+use rand::Rng as _;
+
+/// Which of the layer's operands are tracked: the input (input gradients, a hidden layer in
+/// training), the parameters (training), or both.
+#[derive(Debug, Clone, Copy)]
+pub struct Tracked {
+    /// Input tracked.
+    pub x: bool,
+    /// Weight and bias tracked.
+    pub params: bool,
+}
+
+/// Panics unless `a` and `b` hold bitwise the same values, naming the first that differs
+/// (f32 → f64 is exact, so comparing the f64 bits compares the original bits).
+fn assert_bitwise<B: burn::tensor::backend::Backend, const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>, what: &str) {
+    assert_eq!(a.dims(), b.dims(), "{what}: shapes differ");
+    let a: Vec<f64> = a.into_data().convert::<f64>().to_vec().expect("f64 values");
+    let b: Vec<f64> = b.into_data().convert::<f64>().to_vec().expect("f64 values");
+    let differing = a.iter().zip(&b).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
+    if let Some(i) = a.iter().zip(&b).position(|(x, y)| x.to_bits() != y.to_bits()) {
+        panic!("{what}: {differing} of {} values differ; first at {i}: {:e} against burn's {:e}", a.len(), a[i], b[i]);
+    }
+}
+
+/// Differentiates `Σ R ⊙ layer(x)` (random `R`) through both routes for a layer `[d_in, out]`
+/// and a batch of `n` on the backend `A` (`Autodiff<NdArray<f32 or f64>>`), and panics unless
+/// outputs and every tracked gradient agree bit for bit. Returns whether the rule picks the
+/// transposed route for this shape.
+pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> bool {
+    let dev = Default::default();
+    let mut rng = Seed(seed).rng();
+    let mut data = |shape: &[usize]| -> TensorData {
+        let len = shape.iter().product();
+        let v: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+        TensorData::new(v, shape.to_vec()).convert::<A::FloatElem>()
+    };
+    let (wd, bd, xd, rd) = (data(&[d_in, out]), data(&[out]), data(&[n, d_in]), data(&[n, out]));
+    let layer = || {
+        let w = Tensor::<A, 2>::from_data(wd.clone(), &dev);
+        let b = Tensor::<A, 1>::from_data(bd.clone(), &dev);
+        let (w, b) = if tracked.params { (w.require_grad(), b.require_grad()) } else { (w, b) };
+        Linear { weight: Param::from_tensor(w), bias: Some(Param::from_tensor(b)) }
+    };
+    let x = || {
+        let x = Tensor::<A, 2>::from_data(xd.clone(), &dev);
+        if tracked.x { x.require_grad() } else { x }
+    };
+    let r = Tensor::<A, 2>::from_data(rd.clone(), &dev);
+    assert_eq!(r.dtype(), <A::FloatElem as Element>::dtype(), "the backend computes in another dtype than its element type");
+    let _graph = graph_lock();
+    let (ours_layer, ours_x, theirs_layer, theirs_x) = (layer(), x(), layer(), x());
+    let ours = fc::forward(&ours_layer, ours_x.clone());
+    let theirs = theirs_layer.forward(theirs_x.clone());
+    assert_bitwise(ours.clone(), theirs.clone(), &format!("forward pass at n={n}, d_in={d_in}, out={out}"));
+    let g_ours = (ours * r.clone()).sum().backward();
+    let g_theirs = (theirs * r).sum().backward();
+    let ctx = format!("n={n}, d_in={d_in}, out={out}, {tracked:?}");
+    if tracked.x {
+        let a = ours_x.grad(&g_ours).expect("input gradient");
+        let b = theirs_x.grad(&g_theirs).expect("input gradient");
+        assert_bitwise(a, b, &format!("input gradient, {ctx}"));
+    }
+    if tracked.params {
+        let a = ours_layer.weight.val().grad(&g_ours).expect("weight gradient");
+        let b = theirs_layer.weight.val().grad(&g_theirs).expect("weight gradient");
+        assert_bitwise(a, b, &format!("weight gradient, {ctx}"));
+        let a = ours_layer.bias.as_ref().unwrap().val().grad(&g_ours).expect("bias gradient");
+        let b = theirs_layer.bias.as_ref().unwrap().val().grad(&g_theirs).expect("bias gradient");
+        assert_bitwise(a, b, &format!("bias gradient, {ctx}"));
+    }
+    fc::transposes_gradient(n, d_in, out)
+}

@@ -1,17 +1,25 @@
-//! model::fc on `Autodiff<NdArray<f64>>`: bitwise burn's values and gradients. A separate binary:
+//! model::fc's dense layer and convolution product on `Autodiff<NdArray<f64>>`: bitwise burn's
+//! values and gradients. A separate binary:
 //! burn 0.21 fixes a device's float dtype process-wide at its first use (tests/support/fc.rs
 //! asserts the dtype).
 
 #[path = "support/fc.rs"]
 mod fc;
 
-use fc::{matches_burn, Tracked};
+use fc::{matches_burn, matmul_wt_matches_burn, Tracked};
+
+type A = burn::backend::Autodiff<burn::backend::NdArray<f64>>;
 
 #[test]
 fn fc_gradients_are_bitwise_burns_f64() {
     for (n, d_in, out, transposed) in [(16, 784, 600, true), (3, 5, 300, true), (300, 10, 5, false)] {
         for tracked in [Tracked { x: true, params: false }, Tracked { x: true, params: true }] {
-            assert_eq!(matches_burn::<burn::backend::Autodiff<burn::backend::NdArray<f64>>>(n, d_in, out, 11, tracked), transposed, "route for n={n}, d_in={d_in}, out={out}");
+            assert_eq!(matches_burn::<A>(n, d_in, out, 11, tracked), transposed, "route for n={n}, d_in={d_in}, out={out}");
+        }
+    }
+    for (n, d_in, out, transposed) in [(392, 288, 64, true), (300, 64, 256, false)] {
+        for tracked in [Tracked { x: false, params: true }, Tracked { x: true, params: true }] {
+            assert_eq!(matmul_wt_matches_burn::<A>(n, d_in, out, 13, tracked), transposed, "route for n={n}, d_in={d_in}, out={out}");
         }
     }
 }

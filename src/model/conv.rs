@@ -79,7 +79,7 @@ pub fn conv2d_unrolled<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<
         let patches: Vec<Tensor<B, 4>> = (0..kh).flat_map(|i| (0..kw).map(move |j| (i, j))).map(|(i, j)| window(i, j)).collect();
         Tensor::stack::<5>(patches, 3).reshape([n * oh * ow, kh * kw * c])
     };
-    let mut out = cols.matmul(weight.permute([0, 2, 3, 1]).reshape([o, kh * kw * c]).transpose());
+    let mut out = super::fc::matmul_wt(cols, weight.permute([0, 2, 3, 1]).reshape([o, kh * kw * c]));
     if let Some(bias) = &conv.bias {
         out = out + bias.val().reshape([1, o]);
     }

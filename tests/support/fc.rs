@@ -34,19 +34,22 @@ fn assert_bitwise<B: burn::tensor::backend::Backend, const D: usize>(a: Tensor<B
     }
 }
 
+/// Uniform(−1, 1) values of the given shapes in `A`'s element type, from `seed`.
+fn draws<A: AutodiffBackend, const K: usize>(seed: u64, shapes: [&[usize]; K]) -> [TensorData; K] {
+    let mut rng = Seed(seed).rng();
+    shapes.map(|shape| {
+        let v: Vec<f64> = (0..shape.iter().product()).map(|_| rng.random_range(-1.0..1.0)).collect();
+        TensorData::new(v, shape.to_vec()).convert::<A::FloatElem>()
+    })
+}
+
 /// Differentiates `Σ R ⊙ layer(x)` (random `R`) through both routes for a layer `[d_in, out]`
 /// and a batch of `n` on the backend `A` (`Autodiff<NdArray<f32 or f64>>`), and panics unless
 /// outputs and every tracked gradient agree bit for bit. Returns whether the rule picks the
 /// transposed route for this shape.
 pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> bool {
     let dev = Default::default();
-    let mut rng = Seed(seed).rng();
-    let mut data = |shape: &[usize]| -> TensorData {
-        let len = shape.iter().product();
-        let v: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
-        TensorData::new(v, shape.to_vec()).convert::<A::FloatElem>()
-    };
-    let (wd, bd, xd, rd) = (data(&[d_in, out]), data(&[out]), data(&[n, d_in]), data(&[n, out]));
+    let [wd, bd, xd, rd] = draws::<A, 4>(seed, [&[d_in, out], &[out], &[n, d_in], &[n, out]]);
     let layer = || {
         let w = Tensor::<A, 2>::from_data(wd.clone(), &dev);
         let b = Tensor::<A, 1>::from_data(bd.clone(), &dev);
@@ -81,4 +84,33 @@ pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed:
         assert_bitwise(a, b, &format!("bias gradient, {ctx}"));
     }
     fc::transposes_gradient(n, d_in, out)
+}
+
+/// As [`matches_burn`] for [`fc::matmul_wt`] — `x` `[n, d_in]` times the transpose of `w`
+/// `[out, d_in]`, the unrolled convolution's product — against burn's `x.matmul(w.transpose())`
+/// (`tracked.params` tracks `w`). Returns whether the rule picks the `gᵀ x` route.
+pub fn matmul_wt_matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> bool {
+    let dev = Default::default();
+    let [wd, xd, rd] = draws::<A, 3>(seed, [&[out, d_in], &[n, d_in], &[n, out]]);
+    let make = |d: &TensorData, track: bool| {
+        let t = Tensor::<A, 2>::from_data(d.clone(), &dev);
+        if track { t.require_grad() } else { t }
+    };
+    let r = Tensor::<A, 2>::from_data(rd, &dev);
+    assert_eq!(r.dtype(), <A::FloatElem as Element>::dtype(), "the backend computes in another dtype than its element type");
+    let _graph = graph_lock();
+    let (ours_x, ours_w, theirs_x, theirs_w) = (make(&xd, tracked.x), make(&wd, tracked.params), make(&xd, tracked.x), make(&wd, tracked.params));
+    let ours = fc::matmul_wt(ours_x.clone(), ours_w.clone());
+    let theirs = theirs_x.clone().matmul(theirs_w.clone().transpose());
+    let ctx = format!("x Wᵀ, n={n}, d_in={d_in}, out={out}, {tracked:?}");
+    assert_bitwise(ours.clone(), theirs.clone(), &format!("forward pass, {ctx}"));
+    let g_ours = (ours * r.clone()).sum().backward();
+    let g_theirs = (theirs * r).sum().backward();
+    if tracked.x {
+        assert_bitwise(ours_x.grad(&g_ours).expect("input gradient"), theirs_x.grad(&g_theirs).expect("input gradient"), &format!("input gradient, {ctx}"));
+    }
+    if tracked.params {
+        assert_bitwise(ours_w.grad(&g_ours).expect("weight gradient"), theirs_w.grad(&g_theirs).expect("weight gradient"), &format!("weight gradient, {ctx}"));
+    }
+    fc::transposes_weight_gradient(d_in, out)
 }

@@ -42,14 +42,14 @@ type Tracked<I> = <Autodiff<I> as BackendTypes>::FloatTensorPrimitive;
 /// `layer` applied to `x` `[N, in]`, giving `[N, out]`.
 pub fn forward<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
     // Every layer of this crate's models has a bias; one without runs burn's operation.
-    if layer.bias.is_none() {
+    let Some(bias) = &layer.bias else {
         return layer.forward(x);
-    }
+    };
     if is_backend::<B, Autodiff<NdArray<f32>>>() {
-        return tracked_forward::<B, NdArray<f32>>(layer, x);
+        return tracked_linear::<B, NdArray<f32>>(x, layer.weight.val(), bias.val());
     }
     if is_backend::<B, Autodiff<NdArray<f64>>>() {
-        return tracked_forward::<B, NdArray<f64>>(layer, x);
+        return tracked_linear::<B, NdArray<f64>>(x, layer.weight.val(), bias.val());
     }
     layer.forward(x)
 }
@@ -87,45 +87,6 @@ pub fn transposes_weight_gradient(d_in: usize, out: usize) -> bool {
     out < d_in
 }
 
-/// [`matmul_wt`] on `B` = `Autodiff<I>`.
-fn tracked_matmul_wt<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
-    let prim = |t: Tensor<B, 2>| cast::<B::FloatTensorPrimitive, Tracked<I>>(t.into_primitive().tensor());
-    let (x, w) = (prim(x), prim(w));
-    let (x_tracked, w_tracked) = (x.is_tracked(), w.is_tracked());
-    let forward = |x: I::FloatTensorPrimitive, w: I::FloatTensorPrimitive| I::float_matmul(x, I::float_transpose(w));
-    let y = match MatmulWtBackward.prepare::<NoCheckpointing>([x.node.clone(), w.node.clone()]).compute_bound().stateful() {
-        OpsKind::Tracked(mut prep) => {
-            let x_state = w_tracked.then(|| prep.checkpoint(&x));
-            let w_state = x_tracked.then(|| prep.checkpoint(&w));
-            prep.finish((x_state, w_state), forward(x.primitive, w.primitive))
-        }
-        OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, w.primitive)),
-    };
-    Tensor::from_primitive(TensorPrimitive::Float(cast::<Tracked<I>, B::FloatTensorPrimitive>(y)))
-}
-
-/// Backward step of [`matmul_wt`]: `∂x = g w`, `∂w = gᵀ x`.
-#[derive(Debug)]
-struct MatmulWtBackward;
-
-impl<I: Backend> Backward<I, 2> for MatmulWtBackward {
-    type State = (Option<NodeId>, Option<NodeId>);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let [node_x, node_w] = ops.parents;
-        let grad = grads.consume::<I>(&ops.node);
-        let (x_state, w_state) = ops.state;
-        if let Some(node) = node_x {
-            let w = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(w_state.expect("weight kept for the input gradient"));
-            grads.register::<I>(node.id, I::float_matmul(grad.clone(), w));
-        }
-        if let Some(node) = node_w {
-            let x = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(x_state.expect("input kept for the weight gradient"));
-            grads.register::<I>(node.id, I::float_matmul(I::float_transpose(grad), x));
-        }
-    }
-}
-
 /// Whether `B` is `T`.
 fn is_backend<B: Backend, T: Backend>() -> bool {
     TypeId::of::<B>() == TypeId::of::<T>()
@@ -137,18 +98,43 @@ fn cast<S: 'static, T: 'static>(t: S) -> T {
     (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>().and_then(Option::take).expect("backend checked by is_backend")
 }
 
-/// [`forward`] on `B` = `Autodiff<I>`.
-fn tracked_forward<B: Backend, I: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
-    let prim = |t: Tensor<B, 2>| cast::<B::FloatTensorPrimitive, Tracked<I>>(t.into_primitive().tensor());
-    let x = prim(x);
-    let w = prim(layer.weight.val());
-    let b = layer.bias.as_ref().map(|b| cast::<B::FloatTensorPrimitive, Tracked<I>>(b.val().into_primitive().tensor())).expect("bias checked by forward");
-    let y = linear::<I>(x, w, b);
-    Tensor::from_primitive(TensorPrimitive::Float(cast::<Tracked<I>, B::FloatTensorPrimitive>(y)))
+/// `t`'s tracked tensor, `B` being `Autodiff<I>`.
+fn to_tracked<B: Backend, I: Backend, const D: usize>(t: Tensor<B, D>) -> Tracked<I> {
+    cast::<B::FloatTensorPrimitive, Tracked<I>>(t.into_primitive().tensor())
 }
 
-/// Backward step of [`linear`]: which inputs it kept for the gradients (`x` for the weight's,
-/// `W` for the input's).
+/// Undoes [`to_tracked`].
+fn from_tracked<B: Backend, I: Backend, const D: usize>(t: Tracked<I>) -> Tensor<B, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(cast::<Tracked<I>, B::FloatTensorPrimitive>(t)))
+}
+
+/// Puts `op` on the autodiff graph with parents `x`, `w` (and the rest of `parents`) and the
+/// output `forward` computes from them. As in burn's own products, `x` is kept for the backward
+/// pass only if `w` is tracked (it is needed only for `w`'s gradient), and `w` only if `x` is.
+fn record<I, O, const N: usize>(op: O, parents: [Tracked<I>; N], forward: impl FnOnce([I::FloatTensorPrimitive; N]) -> I::FloatTensorPrimitive) -> Tracked<I>
+where
+    I: Backend,
+    O: Backward<I, N, State = (Option<NodeId>, Option<NodeId>)>,
+{
+    let (x_tracked, w_tracked) = (parents[0].is_tracked(), parents[1].is_tracked());
+    match op.prepare::<NoCheckpointing>(parents.each_ref().map(|t| t.node.clone())).compute_bound().stateful() {
+        OpsKind::Tracked(mut prep) => {
+            let x_state = w_tracked.then(|| prep.checkpoint(&parents[0]));
+            let w_state = x_tracked.then(|| prep.checkpoint(&parents[1]));
+            prep.finish((x_state, w_state), forward(parents.map(|t| t.primitive)))
+        }
+        OpsKind::UnTracked(prep) => prep.finish(forward(parents.map(|t| t.primitive))),
+    }
+}
+
+/// `x W + b` on `B` = `Autodiff<I>` with [`LinearBackward`]: burn-autodiff's own linear
+/// operation but for the input gradient's product.
+fn tracked_linear<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Tensor<B, 1>) -> Tensor<B, 2> {
+    let parents = [to_tracked::<B, I, 2>(x), to_tracked::<B, I, 2>(w), to_tracked::<B, I, 1>(b)];
+    from_tracked::<B, I, 2>(record(LinearBackward, parents, |[x, w, b]| I::linear(x, w, Some(b))))
+}
+
+/// Backward step of [`tracked_linear`]; its state names the kept `x` and `W`.
 #[derive(Debug)]
 struct LinearBackward;
 
@@ -183,17 +169,30 @@ impl<I: Backend> Backward<I, 3> for LinearBackward {
     }
 }
 
-/// `x W + b` on `Autodiff<I>` with [`LinearBackward`]; as burn-autodiff's own linear operation
-/// but for the input gradient's product.
-fn linear<I: Backend>(x: Tracked<I>, w: Tracked<I>, b: Tracked<I>) -> Tracked<I> {
-    let (x_tracked, w_tracked) = (x.is_tracked(), w.is_tracked());
-    match LinearBackward.prepare::<NoCheckpointing>([x.node.clone(), w.node.clone(), b.node.clone()]).compute_bound().stateful() {
-        OpsKind::Tracked(mut prep) => {
-            // x is needed only for the weight's gradient, W only for the input's.
-            let x_state = w_tracked.then(|| prep.checkpoint(&x));
-            let w_state = x_tracked.then(|| prep.checkpoint(&w));
-            prep.finish((x_state, w_state), I::linear(x.primitive, w.primitive, Some(b.primitive)))
+/// `x wᵀ` on `B` = `Autodiff<I>` with [`MatmulWtBackward`].
+fn tracked_matmul_wt<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
+    let parents = [to_tracked::<B, I, 2>(x), to_tracked::<B, I, 2>(w)];
+    from_tracked::<B, I, 2>(record(MatmulWtBackward, parents, |[x, w]| I::float_matmul(x, I::float_transpose(w))))
+}
+
+/// Backward step of [`matmul_wt`]: `∂x = g w`, `∂w = gᵀ x`.
+#[derive(Debug)]
+struct MatmulWtBackward;
+
+impl<I: Backend> Backward<I, 2> for MatmulWtBackward {
+    type State = (Option<NodeId>, Option<NodeId>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let [node_x, node_w] = ops.parents;
+        let grad = grads.consume::<I>(&ops.node);
+        let (x_state, w_state) = ops.state;
+        if let Some(node) = node_x {
+            let w = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(w_state.expect("weight kept for the input gradient"));
+            grads.register::<I>(node.id, I::float_matmul(grad.clone(), w));
         }
-        OpsKind::UnTracked(prep) => prep.finish(I::linear(x.primitive, w.primitive, Some(b.primitive))),
+        if let Some(node) = node_w {
+            let x = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(x_state.expect("input kept for the weight gradient"));
+            grads.register::<I>(node.id, I::float_matmul(I::float_transpose(grad), x));
+        }
     }
 }

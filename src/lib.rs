@@ -19,6 +19,7 @@ pub mod metric;
 pub mod model;
 pub mod plot;
 pub mod prec;
+mod primitive;
 pub mod rng;
 pub mod theory;
 pub mod train;

@@ -25,7 +25,7 @@
 //! copies `gᵀ` `[O, N·H'·W']`, k·k·C/O times less (9× for that layer), and is again the same
 //! sums in the same order.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -35,7 +35,9 @@ use burn::backend::autodiff::NodeId;
 use burn::backend::{Autodiff, NdArray};
 use burn::nn::Linear;
 use burn::tensor::backend::{Backend, BackendTypes};
-use burn::tensor::{Shape, Tensor, TensorMetadata, TensorPrimitive};
+use burn::tensor::{Shape, Tensor, TensorMetadata};
+
+use crate::primitive::{from_primitive, into_primitive};
 
 /// A float tensor of `Autodiff<I>` (burn-autodiff's tracked tensor).
 type Tracked<I> = <Autodiff<I> as BackendTypes>::FloatTensorPrimitive;
@@ -100,22 +102,6 @@ fn is_backend<B: Backend, T: Backend>() -> bool {
     TypeId::of::<B>() == TypeId::of::<T>()
 }
 
-/// `t` as a `T`; only called once `t` is known to be one.
-fn cast<S: 'static, T: 'static>(t: S) -> T {
-    let mut slot = Some(t);
-    (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>().and_then(Option::take).expect("backend checked by is_backend")
-}
-
-/// `t`'s tracked tensor, `B` being `Autodiff<I>`.
-fn to_tracked<B: Backend, I: Backend, const D: usize>(t: Tensor<B, D>) -> Tracked<I> {
-    cast::<B::FloatTensorPrimitive, Tracked<I>>(t.into_primitive().tensor())
-}
-
-/// Undoes [`to_tracked`].
-fn from_tracked<B: Backend, I: Backend, const D: usize>(t: Tracked<I>) -> Tensor<B, D> {
-    Tensor::from_primitive(TensorPrimitive::Float(cast::<Tracked<I>, B::FloatTensorPrimitive>(t)))
-}
-
 /// Puts `op` on the autodiff graph with parents `x`, `w` (and the rest of `parents`) and the
 /// output `forward` computes from them. As in burn's own products, `x` is kept for the backward
 /// pass only if `w` is tracked (it is needed only for `w`'s gradient), and `w` only if `x` is.
@@ -138,8 +124,8 @@ where
 /// `x W + b` on `B` = `Autodiff<I>` with [`LinearBackward`]: burn-autodiff's own linear
 /// operation but for the input gradient's product.
 fn tracked_linear<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Tensor<B, 1>) -> Tensor<B, 2> {
-    let parents = [to_tracked::<B, I, 2>(x), to_tracked::<B, I, 2>(w), to_tracked::<B, I, 1>(b)];
-    from_tracked::<B, I, 2>(record(LinearBackward, parents, |[x, w, b]| I::linear(x, w, Some(b))))
+    let parents = [into_primitive::<Tracked<I>, B, 2>(x), into_primitive::<Tracked<I>, B, 2>(w), into_primitive::<Tracked<I>, B, 1>(b)];
+    from_primitive::<Tracked<I>, B, 2>(record(LinearBackward, parents, |[x, w, b]| I::linear(x, w, Some(b))))
 }
 
 /// Backward step of [`tracked_linear`]; its state names the kept `x` and `W`.
@@ -179,8 +165,8 @@ impl<I: Backend> Backward<I, 3> for LinearBackward {
 
 /// `x wᵀ` on `B` = `Autodiff<I>` with [`MatmulWtBackward`].
 fn tracked_matmul_wt<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
-    let parents = [to_tracked::<B, I, 2>(x), to_tracked::<B, I, 2>(w)];
-    from_tracked::<B, I, 2>(record(MatmulWtBackward, parents, |[x, w]| I::float_matmul(x, I::float_transpose(w))))
+    let parents = [into_primitive::<Tracked<I>, B, 2>(x), into_primitive::<Tracked<I>, B, 2>(w)];
+    from_primitive::<Tracked<I>, B, 2>(record(MatmulWtBackward, parents, |[x, w]| I::float_matmul(x, I::float_transpose(w))))
 }
 
 /// Backward step of [`matmul_wt`]: `∂x = g w`, `∂w = gᵀ x`.

@@ -12,16 +12,16 @@
 //! parameter (for the 14.7M parameters of the seed-000 MLP that was a third of a burn-flex training
 //! step). On any other backend or element type it runs burn's tensor operations.
 
-use std::any::{Any, TypeId};
-
 use burn::optim::SimpleOptimizer;
 use burn::record::Record;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorPrimitive};
+use burn::tensor::Tensor;
 #[cfg(feature = "flex")]
 use burn_flex::{FlexTensor, Layout};
 use burn_ndarray::NdArrayTensor;
 use rayon::prelude::*;
+
+use crate::primitive::{from_primitive, into_primitive, is_primitive};
 
 /// Elements per parallel chunk of the in-place update (large enough to amortise scheduling,
 /// small enough to spread a 3136-wide layer over two cores).
@@ -59,24 +59,6 @@ pub(crate) struct MomentumState<B: Backend, const D: usize> {
 #[derive(Record, Clone)]
 pub(crate) struct SgdState<B: Backend, const D: usize> {
     momentum: Option<MomentumState<B, D>>,
-}
-
-/// Whether `B`'s float tensors are `T`.
-fn is_primitive<T: 'static, B: Backend>() -> bool {
-    TypeId::of::<B::FloatTensorPrimitive>() == TypeId::of::<T>()
-}
-
-/// The backend tensor behind `t`; only called once [`is_primitive`] said it is a `T`.
-fn into_primitive<T: 'static, B: Backend, const D: usize>(t: Tensor<B, D>) -> T {
-    let mut slot = Some(t.into_primitive().tensor());
-    (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>().and_then(Option::take).expect("checked by is_primitive")
-}
-
-/// Undoes [`into_primitive`].
-fn from_primitive<T: 'static, B: Backend, const D: usize>(t: T) -> Tensor<B, D> {
-    let mut slot = Some(t);
-    let prim = (&mut slot as &mut dyn Any).downcast_mut::<Option<B::FloatTensorPrimitive>>().and_then(Option::take).expect("checked by is_primitive");
-    Tensor::from_primitive(TensorPrimitive::Float(prim))
 }
 
 /// Parameter, gradient and velocity of one backend tensor type, handed back by a fast path that

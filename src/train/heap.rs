@@ -8,11 +8,15 @@
 //! is fresh pages, each zeroed by the kernel on first touch. The seed-000 MLP's 3136 × 3136 weight
 //! gradient alone is 39 MB, so every step page-faults on it. [`keep_freed_memory`] tells glibc to
 //! serve every block from the heap and never to trim it: freed buffers are reused, the process
-//! keeps its peak footprint until it exits. One exception is glibc's own: a thread other than the
-//! main one allocates from an arena whose heaps hold at most 64 MiB (`HEAP_MAX_SIZE`), and a larger
-//! block from such a thread is still mapped and unmapped. The training step's outputs come from
-//! the thread that runs the step (the main one in the binary): the 200 MB activations of the
-//! benchmark's wide workload are reused, that step ran 2.1–3.2× faster (README, benchmark).
+//! keeps its peak footprint until it exits. A thread other than the main one would otherwise
+//! allocate from an arena of its own, whose heaps hold at most 64 MiB (`HEAP_MAX_SIZE`): a larger
+//! block from such a thread is mapped and unmapped whatever `M_MMAP_MAX` says. burn-ndarray runs
+//! its parallel operations (the matrix product among them) inside `rayon::scope`, which, called
+//! from outside rayon's pool, runs its closure on a pool thread — so the product's output, 200 MB
+//! for a hidden activation of the benchmark's wide workload, is allocated there. The call
+//! therefore also limits glibc to one arena (`M_ARENA_MAX = 1`): every thread allocates from the
+//! main heap, whose freed blocks are kept. The wide step ran 1.28× faster with it (median of four
+//! alternations; the other three workloads 0.99–1.04×; README, benchmark).
 //! It is process-wide state, so only executables call it (the `inputgrad` binary at start, the
 //! benchmark's Rust side); the library never does.
 //!
@@ -23,7 +27,7 @@
 /// What [`keep_freed_memory`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeapPolicy {
-    /// glibc now keeps freed blocks (no mmap-served blocks, no trimming).
+    /// glibc now keeps freed blocks (no mmap-served blocks, no trimming, one arena).
     Kept,
     /// The environment already configures glibc's allocator; left as it is.
     UserSettings,
@@ -32,17 +36,31 @@ pub enum HeapPolicy {
 }
 
 /// glibc's environment variables that configure what [`keep_freed_memory`] would set.
-const GLIBC_MALLOC_VARS: [&str; 4] = ["MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"];
+const GLIBC_MALLOC_VARS: [&str; 6] = [
+    "MALLOC_MMAP_MAX_",
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TOP_PAD_",
+    "MALLOC_ARENA_MAX",
+    "MALLOC_ARENA_TEST",
+];
 
 /// Whether the environment `get` already configures glibc's allocator.
 fn user_configured(get: impl Fn(&str) -> Option<String>) -> bool {
     GLIBC_MALLOC_VARS.iter().any(|v| get(v).is_some()) || get("GLIBC_TUNABLES").is_some_and(|t| t.contains("glibc.malloc"))
 }
 
+/// Whether this process's environment already configures glibc's allocator (then
+/// [`keep_freed_memory`] leaves it alone).
+pub fn configured_by_environment() -> bool {
+    user_configured(|v| std::env::var(v).ok())
+}
+
 /// Makes glibc keep freed memory for reuse (see the module documentation); call it once, at the
-/// start of `main`, before threads are started.
+/// start of `main`, before threads are started (a thread that has already allocated keeps the
+/// arena it has).
 pub fn keep_freed_memory() -> HeapPolicy {
-    if user_configured(|v| std::env::var(v).ok()) {
+    if configured_by_environment() {
         return HeapPolicy::UserSettings;
     }
     set_glibc()
@@ -50,9 +68,13 @@ pub fn keep_freed_memory() -> HeapPolicy {
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn set_glibc() -> HeapPolicy {
-    // SAFETY: mallopt only changes allocator parameters; both values are within glibc's
-    // documented ranges (M_MMAP_MAX ≥ 0; M_TRIM_THRESHOLD any non-negative int).
-    let ok = unsafe { libc::mallopt(libc::M_MMAP_MAX, 0) == 1 && libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX) == 1 };
+    // SAFETY: mallopt only changes allocator parameters; every value is within glibc's
+    // documented ranges (M_MMAP_MAX ≥ 0; M_TRIM_THRESHOLD any non-negative int; M_ARENA_MAX ≥ 1).
+    let ok = unsafe {
+        libc::mallopt(libc::M_MMAP_MAX, 0) == 1
+            && libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX) == 1
+            && libc::mallopt(libc::M_ARENA_MAX, 1) == 1
+    };
     if ok {
         HeapPolicy::Kept
     } else {
@@ -86,10 +108,10 @@ mod tests {
     #[test]
     fn large_blocks_come_from_the_heap_once_kept() {
         let policy = keep_freed_memory();
-        if user_configured(|v| std::env::var(v).ok()) {
+        if configured_by_environment() {
             assert_eq!(policy, HeapPolicy::UserSettings);
         } else if cfg!(all(target_os = "linux", target_env = "gnu")) {
-            assert_eq!(policy, HeapPolicy::Kept, "mallopt refused M_MMAP_MAX = 0 or M_TRIM_THRESHOLD");
+            assert_eq!(policy, HeapPolicy::Kept, "mallopt refused M_MMAP_MAX = 0, M_TRIM_THRESHOLD or M_ARENA_MAX = 1");
         } else {
             assert_eq!(policy, HeapPolicy::Unsupported);
         }
@@ -98,8 +120,9 @@ mod tests {
             // glibc maps any block above its largest mmap threshold (32 MiB) by default; kept, it
             // comes from a heap, so the bytes held in mapped blocks do not grow by its size
             // (other threads can only free mapped blocks now, not map new ones of this size).
-            // Below the 64 MiB of a thread arena's heap: tests run off the main thread (see the
-            // module documentation for larger blocks there).
+            // Below the 64 MiB of a thread arena's heap: tests run off the main thread, which
+            // may hold an arena of its own from before the call (tests/heap_arena.rs checks a
+            // larger block from a thread started after it).
             const BIG: usize = 48 << 20;
             // SAFETY: mallinfo2 only reads the allocator's statistics.
             let mapped = || unsafe { libc::mallinfo2() }.hblkhd;

@@ -6,15 +6,16 @@
 #[path = "support/fc.rs"]
 mod fc;
 
-use fc::{matches_burn, matmul_wt_matches_burn, Tracked};
+use fc::{matches_burn, matmul_wt_matches_burn, Routes, Tracked};
 
 type A = burn::backend::Autodiff<burn::backend::NdArray<f64>>;
 
 #[test]
 fn fc_gradients_are_bitwise_burns_f64() {
-    for (n, d_in, out, transposed) in [(16, 784, 600, true), (3, 5, 300, true), (300, 10, 5, false)] {
-        for tracked in [Tracked { x: true, params: false }, Tracked { x: true, params: true }] {
-            assert_eq!(matches_burn::<A>(n, d_in, out, 11, tracked), transposed, "route for n={n}, d_in={d_in}, out={out}");
+    let r = |input, weight| Routes { input, weight };
+    for (n, d_in, out, routes) in [(16, 784, 600, r(true, false)), (3, 5, 300, r(true, false)), (300, 10, 5, r(false, true)), (600, 900, 3, r(false, true))] {
+        for tracked in [Tracked { x: true, params: false }, Tracked { x: false, params: true }, Tracked { x: true, params: true }] {
+            assert_eq!(matches_burn::<A>(n, d_in, out, 11, tracked), routes, "routes for n={n}, d_in={d_in}, out={out}");
         }
     }
     for (n, d_in, out, transposed) in [(392, 288, 64, true), (300, 64, 256, false)] {

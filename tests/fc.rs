@@ -4,10 +4,11 @@
 //! product x Wᵀ whose weight gradient is computed as gᵀ x instead of (xᵀ g)ᵀ (no transposed copy
 //! of the patch matrix), give bitwise burn's values and gradients, f32 (f64: tests/fc_f64.rs).
 
-#[path = "support/fc.rs"]
-mod fc;
+#[path = "support/fast_paths.rs"]
+#[allow(dead_code)] // each binary uses some of the comparisons
+mod fast_paths;
 
-use fc::{matches_burn, matmul_wt_matches_burn, Routes, Tracked};
+use fast_paths::{matches_burn, matmul_wt_matches_burn, Routes, Tracked};
 use proptest::prelude::*;
 
 type A = burn::backend::Autodiff<burn::backend::NdArray<f32>>;

@@ -1,12 +1,13 @@
-//! model::fc's dense layer and convolution product on `Autodiff<NdArray<f64>>`: bitwise burn's
-//! values and gradients. A separate binary:
+//! model::fc's dense layer and convolution product, and model::relu, on `Autodiff<NdArray<f64>>`:
+//! bitwise burn's values and gradients. A separate binary:
 //! burn 0.21 fixes a device's float dtype process-wide at its first use (tests/support/fc.rs
 //! asserts the dtype).
 
-#[path = "support/fc.rs"]
-mod fc;
+#[path = "support/fast_paths.rs"]
+#[allow(dead_code)] // each binary uses some of the comparisons
+mod fast_paths;
 
-use fc::{matches_burn, matmul_wt_matches_burn, Routes, Tracked};
+use fast_paths::{matches_burn, matmul_wt_matches_burn, relu_matches_burn, Routes, Tracked};
 
 type A = burn::backend::Autodiff<burn::backend::NdArray<f64>>;
 
@@ -23,4 +24,10 @@ fn fc_gradients_are_bitwise_burns_f64() {
             assert_eq!(matmul_wt_matches_burn::<A>(n, d_in, out, 13, tracked), transposed, "route for n={n}, d_in={d_in}, out={out}");
         }
     }
+}
+
+#[test]
+fn relu_gradient_is_bitwise_burns_f64() {
+    relu_matches_burn::<A, 2>([300, 700], 17, 0);
+    relu_matches_burn::<A, 4>([4, 16, 9, 9], 19, 5);
 }

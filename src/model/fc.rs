@@ -28,8 +28,6 @@
 //! copies `gᵀ` `[O, N·H'·W']`, k·k·C/O times less (9× for that layer), and is again the same
 //! sums in the same order.
 
-use std::any::TypeId;
-
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
@@ -37,13 +35,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
 use burn::backend::{Autodiff, NdArray};
 use burn::nn::Linear;
-use burn::tensor::backend::{Backend, BackendTypes};
+use burn::tensor::backend::Backend;
 use burn::tensor::{Shape, Tensor, TensorMetadata};
 
-use crate::primitive::{from_primitive, into_primitive};
-
-/// A float tensor of `Autodiff<I>` (burn-autodiff's tracked tensor).
-type Tracked<I> = <Autodiff<I> as BackendTypes>::FloatTensorPrimitive;
+use crate::primitive::{from_primitive, into_primitive, is_backend, Tracked};
 
 /// Whether this build takes the reordered products. With burn-ndarray's own `matrixmultiply`
 /// they are bitwise burn's; with OpenBLAS (`--features blas`) the two orientations of a product
@@ -108,11 +103,6 @@ pub fn matmul_wt<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
 /// elements) instead of `xᵀ` (`N·d_in`) when `out < d_in`.
 pub fn transposes_weight_gradient(d_in: usize, out: usize) -> bool {
     out < d_in
-}
-
-/// Whether `B` is `T`.
-fn is_backend<B: Backend, T: Backend>() -> bool {
-    TypeId::of::<B>() == TypeId::of::<T>()
 }
 
 /// Puts `op` on the autodiff graph with parents `x`, `w` (and the rest of `parents`) and the

@@ -1,13 +1,14 @@
-//! `model::fc::forward` against burn's own `Linear::forward` on `Autodiff<NdArray<E>>`: the same
-//! output and bitwise the same gradients of the input, the weight and the bias (shared by
-//! tests/fc.rs, f32, and tests/fc_f64.rs, f64 — separate binaries because burn 0.21 fixes a
-//! device's float dtype process-wide at its first use).
+//! The CPU fast paths against burn's own operations on `Autodiff<NdArray<E>>`: `model::fc::forward`
+//! against `Linear::forward`, `model::fc::matmul_wt` against `x.matmul(w.transpose())` and
+//! `model::relu::relu` against burn's `relu` — the same output and bitwise the same gradients
+//! (shared by tests/fc.rs and tests/relu.rs, f32, and tests/fc_f64.rs, f64 — separate binaries
+//! because burn 0.21 fixes a device's float dtype process-wide at its first use).
 
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Element, Tensor, TensorData};
-use inputgrad::model::fc;
+use inputgrad::model::{fc, relu};
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::Seed;
 use rand::Rng as _;
@@ -122,4 +123,38 @@ pub fn matmul_wt_matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: us
         assert_bitwise(ours_w.grad(&g_ours).expect("weight gradient"), theirs_w.grad(&g_theirs).expect("weight gradient"), &format!("weight gradient, {ctx}"));
     }
     fc::transposes_weight_gradient(d_in, out)
+}
+
+/// Differentiates `Σ R ⊙ relu(x)` (random `R`) through `model::relu::relu` and burn's `relu` for
+/// an input of `shape` drawn from `seed`, every `special_every`-th element replaced in turn by
+/// `0`, `−0`, NaN, the smallest positive and negative subnormals and ±∞ (none when 0); panics
+/// unless outputs and input gradients agree bit for bit. Returns how many input elements were
+/// `≤ 0` (where the gradient is zeroed).
+pub fn relu_matches_burn<A: AutodiffBackend, const D: usize>(shape: [usize; D], seed: u64, special_every: usize) -> usize {
+    let dev = Default::default();
+    let n: usize = shape.iter().product();
+    let mut rng = Seed(seed).rng();
+    let specials = [0.0, -0.0, f64::NAN, f64::from(f32::from_bits(1)), -f64::from(f32::from_bits(1)), f64::INFINITY, f64::NEG_INFINITY];
+    let values: Vec<f64> = (0..n)
+        .map(|i| match special_every {
+            k if k > 0 && i % k == 0 => specials[(i / k) % specials.len()],
+            _ => rng.random_range(-1.0..1.0),
+        })
+        .collect();
+    let upstream: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let xd = TensorData::new(values, shape.to_vec()).convert::<A::FloatElem>();
+    let rd = TensorData::new(upstream, shape.to_vec()).convert::<A::FloatElem>();
+    let r = Tensor::<A, D>::from_data(rd, &dev);
+    assert_eq!(r.dtype(), <A::FloatElem as Element>::dtype(), "the backend computes in another dtype than its element type");
+    let _graph = graph_lock();
+    let (ours_x, theirs_x) = (Tensor::<A, D>::from_data(xd.clone(), &dev).require_grad(), Tensor::<A, D>::from_data(xd.clone(), &dev).require_grad());
+    let ours = relu::relu(ours_x.clone());
+    let theirs = burn::tensor::activation::relu(theirs_x.clone());
+    let ctx = format!("relu, shape {shape:?}, seed {seed}, specials every {special_every}");
+    assert_bitwise(ours.clone(), theirs.clone(), &format!("forward pass, {ctx}"));
+    let g_ours = (ours * r.clone()).sum().backward();
+    let g_theirs = (theirs * r).sum().backward();
+    assert_bitwise(ours_x.grad(&g_ours).expect("input gradient"), theirs_x.grad(&g_theirs).expect("input gradient"), &format!("input gradient, {ctx}"));
+    let x: Vec<f64> = xd.convert::<f64>().to_vec().expect("f64 values");
+    x.iter().filter(|v| **v <= 0.0).count()
 }

@@ -1,7 +1,7 @@
 //! Reaching a backend's own tensor type from generic code: the CPU fast paths (the in-place SGD
-//! update, train/sgd.rs; the reordered products, model/fc.rs; ReLU's backward, model/relu.rs) check which concrete type a
-//! generic backend's float tensors are, take the tensor out as that type, and put the result
-//! back.
+//! update, train/sgd.rs; the strided products, model/fc.rs; ReLU's backward, model/relu.rs)
+//! check which concrete type a generic backend's float tensors are, take the tensor out as that
+//! type, and put the result back.
 
 use std::any::{Any, TypeId};
 

@@ -7,21 +7,20 @@
 #[allow(dead_code)] // each binary uses some of the comparisons
 mod fast_paths;
 
-use fast_paths::{matches_burn, matmul_wt_matches_burn, relu_matches_burn, Routes, Tracked};
+use fast_paths::{matches_burn, matmul_wt_matches_burn, relu_matches_burn, Tracked};
 
 type A = burn::backend::Autodiff<burn::backend::NdArray<f64>>;
 
 #[test]
 fn fc_gradients_are_bitwise_burns_f64() {
-    let r = |input, weight| Routes { input, weight };
-    for (n, d_in, out, routes) in [(16, 784, 600, r(true, false)), (3, 5, 300, r(true, false)), (300, 10, 5, r(false, true)), (600, 900, 3, r(false, true))] {
+    for (n, d_in, out) in [(16, 784, 600), (3, 5, 300), (300, 10, 5), (600, 900, 3)] {
         for tracked in [Tracked { x: true, params: false }, Tracked { x: false, params: true }, Tracked { x: true, params: true }] {
-            assert_eq!(matches_burn::<A>(n, d_in, out, 11, tracked), routes, "routes for n={n}, d_in={d_in}, out={out}");
+            matches_burn::<A>(n, d_in, out, 11, tracked);
         }
     }
-    for (n, d_in, out, transposed) in [(392, 288, 64, true), (300, 64, 256, false)] {
+    for (n, d_in, out) in [(392, 288, 64), (300, 64, 256)] {
         for tracked in [Tracked { x: false, params: true }, Tracked { x: true, params: true }] {
-            assert_eq!(matmul_wt_matches_burn::<A>(n, d_in, out, 13, tracked), transposed, "route for n={n}, d_in={d_in}, out={out}");
+            matmul_wt_matches_burn::<A>(n, d_in, out, 13, tracked);
         }
     }
 }

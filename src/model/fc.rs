@@ -1,32 +1,23 @@
-//! Fully connected layers `y = x W + b` (`W` `[in, out]`, burn's `Linear` layout) whose backward
-//! pass on burn-ndarray does not copy the weight, nor a wide input.
+//! Fully connected layers `y = x W + b` (`W` `[in, out]`, burn's `Linear` layout) and the
+//! unrolled convolution's product `x Wᵀ`, whose products on burn-ndarray copy no operand.
 //!
-//! burn's backward of a linear layer computes the input's gradient as `g Wᵀ`. burn-ndarray 0.21
-//! multiplies only standard-layout (row-major) operands and copies any other into a fresh array
-//! first, so `Wᵀ`, a transposed view, is copied element by element into a new `[out, in]` array at
-//! every backward pass: for the 3136 × 3136 hidden layer of the seed-000 MLP a 39 MB transposed
-//! copy per layer per step, in every training step, input gradient and PGD iteration.
+//! burn-ndarray 0.21 multiplies only standard-layout (row-major) operands: its `float_matmul`
+//! reshapes both operands and the result, and its `reshape` copies — a transposed view element
+//! by element, and even a row-major array (`to_shape` gives a view, which `into_shared` copies).
+//! So every product copies both operands and its result: the backward pass of a linear layer
+//! copies `Wᵀ` for the input's gradient `g Wᵀ` (39 MB for each 3136 × 3136 hidden layer of the
+//! seed-000 MLP) and `xᵀ` for the weight's gradient `xᵀ g` (the 200 MB hidden activation of the
+//! mean-field MLP at n = 1000), and the unrolled convolution's weight gradient copies its whole
+//! patch matrix (231 MB for a 3 × 3, 64-channel ResNet18 layer at a batch of 64).
 //!
-//! Here, on `Autodiff<NdArray>` (the default CPU training backend, f32 or f64), the same
-//! gradient is computed as `(W gᵀ)ᵀ` when that moves fewer elements ([`transposes_gradient`]):
-//! what gets copied is `gᵀ` `[out, N]` and the `[N, in]` result, back to row-major. Every element
-//! is the same dot product over the same `out` terms, accumulated by the same matrix-product
-//! kernel in the same order (burn-ndarray's `matrixmultiply` blocks only the summed dimension,
-//! and `a·b = b·a` in floating point), so the gradient is bitwise `g Wᵀ`; tests/fc.rs checks it
-//! for every parameter and the input, and the trained weights of the end-to-end command are
-//! unchanged. The weight's gradient `xᵀ g` likewise copies `xᵀ`, the layer's whole input — 200 MB
-//! for the 50 000-wide hidden activation of the mean-field MLP at n = 1000 — and is computed as
-//! `(gᵀ x)ᵀ` when that moves fewer elements ([`transposes_linear_weight_gradient`]), again the
-//! same sums in the same order. The forward pass and the bias gradient are burn's own operations. Any
-//! other backend, a layer without bias and the `blas` build run burn's `Linear::forward`
-//! unchanged.
-//!
-//! The unrolled convolution (`model::conv`) multiplies its patch rows `x` `[N·H'·W', k·k·C]` by
-//! a weight stored `[O, k·k·C]`: `x Wᵀ`. burn's backward computes that weight's gradient as
-//! `(xᵀ g)ᵀ` and so copies `xᵀ`, the whole patch matrix — 231 MB for a 3 × 3, 64-channel layer
-//! of ResNet18 on a batch of 64 BlockMNIST images. [`matmul_wt`] computes it as `gᵀ x`, which
-//! copies `gᵀ` `[O, N·H'·W']`, k·k·C/O times less (9× for that layer), and is again the same
-//! sums in the same order.
+//! Here, on `Autodiff<NdArray>` (the default CPU training backend, f32 or f64), the forward and
+//! backward products of these operations call the same `ndarray::linalg::general_mat_mul` that
+//! burn-ndarray ends in, on views of the operands as they are — transposed views included,
+//! which `matrixmultiply` reads through their strides while packing its panels — into a fresh
+//! row-major result. The packed panels, and so every sum and its order, are those of burn's
+//! route, so values and gradients are bitwise burn's; tests/fc.rs and tests/fc_f64.rs check
+//! outputs and every gradient. Bias addition and bias gradient are burn's own operations. Any
+//! other backend, a layer without bias and the `blas` build run burn's operations unchanged.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -37,20 +28,24 @@ use burn::backend::{Autodiff, NdArray};
 use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Shape, Tensor, TensorMetadata};
+use burn_ndarray::NdArrayTensor;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArcArray, Array2, ArrayView2, Ix2, IxDyn, LinalgScalar};
 
-use crate::primitive::{from_primitive, into_primitive, is_backend, Tracked};
+use crate::primitive::{downcast, from_primitive, into_primitive, is_backend, Tracked};
 
-/// Whether this build takes the reordered products. With burn-ndarray's own `matrixmultiply`
-/// they are bitwise burn's; with OpenBLAS (`--features blas`) the two orientations of a product
-/// are tiled differently and differ in the last bit (415 of the 4 212 values of a 78 × 54 weight
-/// gradient at a batch of 166), so that build keeps burn's routes and burn's numbers.
-const REORDERED_PRODUCTS_ARE_EXACT: bool = !cfg!(feature = "blas");
+/// Whether this build multiplies strided views. With burn-ndarray's own `matrixmultiply` that is
+/// bitwise burn's route. With OpenBLAS (`--features blas`) ndarray hands views to BLAS with
+/// transpose flags, which it may tile differently from burn's row-major copies (the earlier
+/// reordered products differed there in the last bit: 415 of the 4 212 values of a 78 × 54
+/// weight gradient at a batch of 166), so that build keeps burn's routes and burn's numbers.
+const STRIDED_PRODUCTS_ARE_BURNS: bool = !cfg!(feature = "blas");
 
 /// `layer` applied to `x` `[N, in]`, giving `[N, out]`.
 pub fn forward<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
     // Every layer of this crate's models has a bias; one without runs burn's operation, as does
     // the blas build.
-    let Some(bias) = layer.bias.as_ref().filter(|_| REORDERED_PRODUCTS_ARE_EXACT) else {
+    let Some(bias) = layer.bias.as_ref().filter(|_| STRIDED_PRODUCTS_ARE_BURNS) else {
         return layer.forward(x);
     };
     if is_backend::<B, Autodiff<NdArray<f32>>>() {
@@ -62,33 +57,11 @@ pub fn forward<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
     layer.forward(x)
 }
 
-/// Whether the input gradient of a layer `[d_in, out]` at a batch of `n` is computed as
-/// `(W gᵀ)ᵀ`: when copying `gᵀ` and then the `[N, d_in]` result back to row-major moves fewer
-/// elements than copying `Wᵀ` (`n·out + n·d_in < d_in·out`). For the seed-000 MLP's 3136 × 3136
-/// layer at batch 256 that is 1.6 M elements against 9.8 M; for the 50 000 → 2 output layer of
-/// the mean-field MLP at n = 1000 it is 50 M against 0.1 M, and burn's route stays.
-pub fn transposes_gradient(n: usize, d_in: usize, out: usize) -> bool {
-    n * out + n * d_in < d_in * out
-}
-
-/// Whether the weight gradient of a layer `[d_in, out]` at a batch of `n` is computed as
-/// `(gᵀ x)ᵀ` instead of burn's `xᵀ g`: when copying `gᵀ` and then the `[d_in, out]` result back
-/// to row-major moves fewer elements than copying `xᵀ` (`n·out + d_in·out < n·d_in`). For the
-/// 50 000 → 2 output layer of the mean-field MLP at n = 1000 that is 0.1 M elements against 50 M
-/// (its 200 MB hidden activation); for the seed-000 MLP's 3136 → 2 output layer at batch 256,
-/// 6.8 k against 0.8 M; its hidden layers keep burn's route.
-pub fn transposes_linear_weight_gradient(n: usize, d_in: usize, out: usize) -> bool {
-    n * out + d_in * out < n * d_in
-}
-
 /// `x wᵀ` for `x` `[N, d_in]` and `w` `[out, d_in]`, giving `[N, out]`: burn's
-/// `x.matmul(w.transpose())` with, on `Autodiff<NdArray>` and when `out < d_in`
-/// ([`transposes_weight_gradient`]), the weight's gradient computed as `gᵀ x` (see the module
-/// documentation).
+/// `x.matmul(w.transpose())`, on `Autodiff<NdArray>` with the products of the module
+/// documentation (the weight's gradient is `gᵀ x`, burn's `(xᵀ g)ᵀ`).
 pub fn matmul_wt<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
-    let [_, d_in] = x.dims();
-    let [out, _] = w.dims();
-    if REORDERED_PRODUCTS_ARE_EXACT && transposes_weight_gradient(d_in, out) {
+    if STRIDED_PRODUCTS_ARE_BURNS {
         if is_backend::<B, Autodiff<NdArray<f32>>>() {
             return tracked_matmul_wt::<B, NdArray<f32>>(x, w);
         }
@@ -99,10 +72,46 @@ pub fn matmul_wt<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
     x.matmul(w.transpose())
 }
 
-/// Whether [`matmul_wt`]'s weight gradient is computed as `gᵀ x`: copying `gᵀ` (`N·out`
-/// elements) instead of `xᵀ` (`N·d_in`) when `out < d_in`.
-pub fn transposes_weight_gradient(d_in: usize, out: usize) -> bool {
-    out < d_in
+/// Whether a product operand is read as it is or as its transpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// `a`.
+    N,
+    /// `aᵀ`.
+    T,
+}
+
+/// `op(a) op(b)` for 2-D float tensors of `I` = `NdArray<f32 | f64>`, copying neither operand
+/// (see the module documentation). Tensors of another element type than the backend's (burn
+/// fixes one per device) go through burn's `float_matmul`.
+fn matmul<I: Backend>(a: I::FloatTensorPrimitive, op_a: Op, b: I::FloatTensorPrimitive, op_b: Op) -> I::FloatTensorPrimitive {
+    match (downcast::<_, NdArrayTensor>(a), downcast::<_, NdArrayTensor>(b)) {
+        (NdArrayTensor::F32(a), NdArrayTensor::F32(b)) => downcast(NdArrayTensor::from(product(a.into_shared(), op_a, b.into_shared(), op_b))),
+        (NdArrayTensor::F64(a), NdArrayTensor::F64(b)) => downcast(NdArrayTensor::from(product(a.into_shared(), op_a, b.into_shared(), op_b))),
+        (a, b) => {
+            let t = |x: NdArrayTensor, op| if op == Op::T { I::float_transpose(downcast(x)) } else { downcast(x) };
+            I::float_matmul(t(a, op_a), t(b, op_b))
+        }
+    }
+}
+
+/// `op(a) op(b)` into a fresh row-major array: burn-ndarray's `general_mat_mul` call (α = 1,
+/// β = 0) on views instead of copies.
+fn product<E: LinalgScalar>(a: ArcArray<E, IxDyn>, op_a: Op, b: ArcArray<E, IxDyn>, op_b: Op) -> ArcArray<E, IxDyn> {
+    let (a, b) = (oriented(&a, op_a), oriented(&b, op_b));
+    let mut c = Array2::<E>::zeros((a.nrows(), b.ncols()));
+    general_mat_mul(E::one(), &a, &b, E::zero(), &mut c);
+    c.into_shared().into_dyn()
+}
+
+/// `x` as a 2-D view, transposed for [`Op::T`].
+fn oriented<E>(x: &ArcArray<E, IxDyn>, op: Op) -> ArrayView2<'_, E> {
+    let x = x.view().into_dimensionality::<Ix2>().expect("fc products take 2-D operands");
+    if op == Op::T {
+        x.reversed_axes()
+    } else {
+        x
+    }
 }
 
 /// Puts `op` on the autodiff graph with parents `x`, `w` (and the rest of `parents`) and the
@@ -124,14 +133,18 @@ where
     }
 }
 
-/// `x W + b` on `B` = `Autodiff<I>` with [`LinearBackward`]: burn-autodiff's own linear
-/// operation but for the orientation of the gradients' products.
+/// `x W + b` on `B` = `Autodiff<I>` with [`LinearBackward`]: burn's linear operation (product,
+/// then the bias broadcast over rows and added) with the products above.
 fn tracked_linear<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Tensor<B, 1>) -> Tensor<B, 2> {
     let parents = [into_primitive::<Tracked<I>, B, 2>(x), into_primitive::<Tracked<I>, B, 2>(w), into_primitive::<Tracked<I>, B, 1>(b)];
-    from_primitive::<Tracked<I>, B, 2>(record(LinearBackward, parents, |[x, w, b]| I::linear(x, w, Some(b))))
+    from_primitive::<Tracked<I>, B, 2>(record(LinearBackward, parents, |[x, w, b]| {
+        let out = b.shape().dims::<1>()[0];
+        I::float_add(matmul::<I>(x, Op::N, w, Op::N), I::float_reshape(b, Shape::new([1, out])))
+    }))
 }
 
-/// Backward step of [`tracked_linear`]; its state names the kept `x` and `W`.
+/// Backward step of [`tracked_linear`]: `∂x = g Wᵀ`, `∂W = xᵀ g`, `∂b = Σ_rows g`; its state
+/// names the kept `x` and `W`.
 #[derive(Debug)]
 struct LinearBackward;
 
@@ -144,30 +157,11 @@ impl<I: Backend> Backward<I, 3> for LinearBackward {
         let (x_state, w_state) = ops.state;
         if let Some(node) = node_x {
             let w = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(w_state.expect("weight kept for the input gradient"));
-            let [n, out] = grad.shape().dims();
-            let [d_in, _] = w.shape().dims();
-            let gx = if transposes_gradient(n, d_in, out) {
-                // (W gᵀ)ᵀ, made row-major again (burn-ndarray's reshape copies a non-standard
-                // array) so that everything downstream sees the layout burn's route gives.
-                let wgt = I::float_matmul(w, I::float_transpose(grad.clone()));
-                I::float_reshape(I::float_transpose(wgt), Shape::new([n, d_in]))
-            } else {
-                I::linear_x_backward(w, grad.clone())
-            };
-            grads.register::<I>(node.id, gx);
+            grads.register::<I>(node.id, matmul::<I>(grad.clone(), Op::N, w, Op::T));
         }
         if let Some(node) = node_w {
             let x = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(x_state.expect("input kept for the weight gradient"));
-            let [n, out] = grad.shape().dims();
-            let [_, d_in] = x.shape().dims();
-            let gw = if transposes_linear_weight_gradient(n, d_in, out) {
-                // (gᵀ x)ᵀ, made row-major again as above.
-                let gtx = I::float_matmul(I::float_transpose(grad.clone()), x);
-                I::float_reshape(I::float_transpose(gtx), Shape::new([d_in, out]))
-            } else {
-                I::linear_weight_backward(x, grad.clone())
-            };
-            grads.register::<I>(node.id, gw);
+            grads.register::<I>(node.id, matmul::<I>(x, Op::T, grad.clone(), Op::N));
         }
         if let Some(node) = node_b {
             grads.register::<I>(node.id, I::linear_bias_backward(grad));
@@ -178,7 +172,7 @@ impl<I: Backend> Backward<I, 3> for LinearBackward {
 /// `x wᵀ` on `B` = `Autodiff<I>` with [`MatmulWtBackward`].
 fn tracked_matmul_wt<B: Backend, I: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
     let parents = [into_primitive::<Tracked<I>, B, 2>(x), into_primitive::<Tracked<I>, B, 2>(w)];
-    from_primitive::<Tracked<I>, B, 2>(record(MatmulWtBackward, parents, |[x, w]| I::float_matmul(x, I::float_transpose(w))))
+    from_primitive::<Tracked<I>, B, 2>(record(MatmulWtBackward, parents, |[x, w]| matmul::<I>(x, Op::N, w, Op::T)))
 }
 
 /// Backward step of [`matmul_wt`]: `∂x = g w`, `∂w = gᵀ x`.
@@ -194,11 +188,11 @@ impl<I: Backend> Backward<I, 2> for MatmulWtBackward {
         let (x_state, w_state) = ops.state;
         if let Some(node) = node_x {
             let w = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(w_state.expect("weight kept for the input gradient"));
-            grads.register::<I>(node.id, I::float_matmul(grad.clone(), w));
+            grads.register::<I>(node.id, matmul::<I>(grad.clone(), Op::N, w, Op::N));
         }
         if let Some(node) = node_w {
             let x = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(x_state.expect("input kept for the weight gradient"));
-            grads.register::<I>(node.id, I::float_matmul(I::float_transpose(grad), x));
+            grads.register::<I>(node.id, matmul::<I>(grad, Op::T, x, Op::N));
         }
     }
 }

@@ -44,20 +44,10 @@ fn draws<A: AutodiffBackend, const K: usize>(seed: u64, shapes: [&[usize]; K]) -
     })
 }
 
-/// Which of `model::fc::forward`'s reordered products a shape takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Routes {
-    /// The input gradient as `(W gᵀ)ᵀ` ([`fc::transposes_gradient`]).
-    pub input: bool,
-    /// The weight gradient as `(gᵀ x)ᵀ` ([`fc::transposes_linear_weight_gradient`]).
-    pub weight: bool,
-}
-
 /// Differentiates `Σ R ⊙ layer(x)` (random `R`) through both routes for a layer `[d_in, out]`
 /// and a batch of `n` on the backend `A` (`Autodiff<NdArray<f32 or f64>>`), and panics unless
-/// outputs and every tracked gradient agree bit for bit. Returns which of the reordered routes the
-/// rules pick for this shape.
-pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> Routes {
+/// outputs and every tracked gradient agree bit for bit.
+pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
     let dev = Default::default();
     let [wd, bd, xd, rd] = draws::<A, 4>(seed, [&[d_in, out], &[out], &[n, d_in], &[n, out]]);
     let layer = || {
@@ -93,13 +83,12 @@ pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed:
         let b = theirs_layer.bias.as_ref().unwrap().val().grad(&g_theirs).expect("bias gradient");
         assert_bitwise(a, b, &format!("bias gradient, {ctx}"));
     }
-    Routes { input: fc::transposes_gradient(n, d_in, out), weight: fc::transposes_linear_weight_gradient(n, d_in, out) }
 }
 
 /// As [`matches_burn`] for [`fc::matmul_wt`] — `x` `[n, d_in]` times the transpose of `w`
 /// `[out, d_in]`, the unrolled convolution's product — against burn's `x.matmul(w.transpose())`
-/// (`tracked.params` tracks `w`). Returns whether the rule picks the `gᵀ x` route.
-pub fn matmul_wt_matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> bool {
+/// (`tracked.params` tracks `w`).
+pub fn matmul_wt_matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
     let dev = Default::default();
     let [wd, xd, rd] = draws::<A, 3>(seed, [&[out, d_in], &[n, d_in], &[n, out]]);
     let make = |d: &TensorData, track: bool| {
@@ -122,7 +111,6 @@ pub fn matmul_wt_matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: us
     if tracked.params {
         assert_bitwise(ours_w.grad(&g_ours).expect("weight gradient"), theirs_w.grad(&g_theirs).expect("weight gradient"), &format!("weight gradient, {ctx}"));
     }
-    fc::transposes_weight_gradient(d_in, out)
 }
 
 /// Differentiates `Σ R ⊙ relu(x)` (random `R`) through `model::relu::relu` and burn's `relu` for

@@ -1,7 +1,6 @@
 //! model::fc's dense layer and convolution product, and model::relu, on `Autodiff<NdArray<f64>>`:
-//! bitwise burn's values and gradients. A separate binary:
-//! burn 0.21 fixes a device's float dtype process-wide at its first use (tests/support/fc.rs
-//! asserts the dtype).
+//! bitwise burn's values and gradients. A separate binary: burn 0.21 fixes a device's float
+//! dtype process-wide at its first use (tests/support/fast_paths.rs asserts the dtype).
 
 #[path = "support/fast_paths.rs"]
 #[allow(dead_code)] // each binary uses some of the comparisons

@@ -1,5 +1,6 @@
 //! Fully connected layers `y = x W + b` (`W` `[in, out]`, burn's `Linear` layout) and the
-//! unrolled convolution's product `x Wᵀ`, whose products on burn-ndarray copy no operand.
+//! unrolled convolution's product `x Wᵀ`, whose products on burn-ndarray copy no operand and run
+//! the gemm crate's kernels.
 //!
 //! burn-ndarray 0.21 multiplies only standard-layout (row-major) operands: its `float_matmul`
 //! reshapes both operands and the result, and its `reshape` copies — a transposed view element
@@ -11,13 +12,17 @@
 //! patch matrix (231 MB for a 3 × 3, 64-channel ResNet18 layer at a batch of 64).
 //!
 //! Here, on `Autodiff<NdArray>` (the default CPU training backend, f32 or f64), the forward and
-//! backward products of these operations call the same `ndarray::linalg::general_mat_mul` that
-//! burn-ndarray ends in, on views of the operands as they are — transposed views included,
-//! which `matrixmultiply` reads through their strides while packing its panels — into a fresh
-//! row-major result. The packed panels, and so every sum and its order, are those of burn's
-//! route, so values and gradients are bitwise burn's; tests/fc.rs and tests/fc_f64.rs check
-//! outputs and every gradient. Bias addition and bias gradient are burn's own operations. Any
-//! other backend, a layer without bias and the `blas` build run burn's operations unchanged.
+//! backward products of these operations read the operands as they are, through their strides
+//! (transposed views included), into a fresh row-major result, with the gemm crate's kernels
+//! (AVX-512 where the CPU has it, AVX2/FMA otherwise, chosen at run time) rather than
+//! burn-ndarray's `matrixmultiply`: on the seed-000 MLP's batch-256 products gemm ran 1.22–1.34×
+//! faster on the AVX-512 host of the README's benchmark. Its sums are in another order than
+//! burn's, so values differ from burn's in the last bits; each one is within the rounding bound
+//! of its dot product, and the order depends only on the shapes and the CPU (its blocking follows
+//! the caches' sizes), not on the thread count — tests/fc.rs and tests/fc_f64.rs check both,
+//! for outputs and every gradient. Bias addition and bias gradient are burn's own operations.
+//! Any other backend, a layer without bias and the `blas` build (OpenBLAS's products) run
+//! burn's operations unchanged.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -29,23 +34,19 @@ use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Shape, Tensor, TensorMetadata};
 use burn_ndarray::NdArrayTensor;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{ArcArray, Array2, ArrayView2, Ix2, IxDyn, LinalgScalar};
 
 use crate::primitive::{downcast, from_primitive, into_primitive, is_backend, Tracked};
 
-/// Whether this build multiplies strided views. With burn-ndarray's own `matrixmultiply` that is
-/// bitwise burn's route. With OpenBLAS (`--features blas`) ndarray hands views to BLAS with
-/// transpose flags, which it may tile differently from burn's row-major copies (the earlier
-/// reordered products differed there in the last bit: 415 of the 4 212 values of a 78 × 54
-/// weight gradient at a batch of 166), so that build keeps burn's routes and burn's numbers.
-const STRIDED_PRODUCTS_ARE_BURNS: bool = !cfg!(feature = "blas");
+/// Whether this build multiplies with [`product`]; the `blas` build keeps burn's OpenBLAS
+/// products.
+const OWN_PRODUCTS: bool = !cfg!(feature = "blas");
 
 /// `layer` applied to `x` `[N, in]`, giving `[N, out]`.
 pub fn forward<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
     // Every layer of this crate's models has a bias; one without runs burn's operation, as does
     // the blas build.
-    let Some(bias) = layer.bias.as_ref().filter(|_| STRIDED_PRODUCTS_ARE_BURNS) else {
+    let Some(bias) = layer.bias.as_ref().filter(|_| OWN_PRODUCTS) else {
         return layer.forward(x);
     };
     if is_backend::<B, Autodiff<NdArray<f32>>>() {
@@ -61,7 +62,7 @@ pub fn forward<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
 /// `x.matmul(w.transpose())`, on `Autodiff<NdArray>` with the products of the module
 /// documentation (the weight's gradient is `gᵀ x`, burn's `(xᵀ g)ᵀ`).
 pub fn matmul_wt<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 2> {
-    if STRIDED_PRODUCTS_ARE_BURNS {
+    if OWN_PRODUCTS {
         if is_backend::<B, Autodiff<NdArray<f32>>>() {
             return tracked_matmul_wt::<B, NdArray<f32>>(x, w);
         }
@@ -95,13 +96,58 @@ fn matmul<I: Backend>(a: I::FloatTensorPrimitive, op_a: Op, b: I::FloatTensorPri
     }
 }
 
-/// `op(a) op(b)` into a fresh row-major array: burn-ndarray's `general_mat_mul` call (α = 1,
-/// β = 0) on views instead of copies.
+/// `op(a) op(b)` into a fresh row-major array with `gemm::gemm` (`E` is f32 or f64), on all of
+/// rayon's threads in the current pool. Operands are read through their strides; one with a
+/// negative stride (a flipped view) is first copied to standard layout, so the kernel reads
+/// forward strides only.
 fn product<E: LinalgScalar>(a: ArcArray<E, IxDyn>, op_a: Op, b: ArcArray<E, IxDyn>, op_b: Op) -> ArcArray<E, IxDyn> {
     let (a, b) = (oriented(&a, op_a), oriented(&b, op_b));
-    let mut c = Array2::<E>::zeros((a.nrows(), b.ncols()));
-    general_mat_mul(E::one(), &a, &b, E::zero(), &mut c);
-    c.into_shared().into_dyn()
+    let (a, b) = (forward_strided(a), forward_strided(b));
+    let ((m, k), n) = (a.dim(), b.ncols());
+    if m == 0 || n == 0 || k == 0 {
+        return Array2::<E>::zeros((m, n)).into_shared().into_dyn();
+    }
+    let mut c = Array2::<E>::uninit((m, n));
+    let (a_s, b_s, c_s) = (a.strides(), b.strides(), c.strides());
+    let (c_rs, c_cs) = (c_s[0], c_s[1]);
+    // SAFETY: `c` is an m × n array with the strides passed, `a` (m × k) and `b` (k × n) are
+    // views with the strides passed, non-negative as made by `forward_strided`; with `read_dst`
+    // false gemm writes every element of `c` (α is then ignored) and reads nothing from it, and
+    // `k > 0` so every element is a written sum. `E` is f32 or f64 (`matmul` dispatches on
+    // them), which gemm supports.
+    unsafe {
+        gemm::gemm::<E>(
+            m,
+            n,
+            k,
+            c.as_mut_ptr().cast::<E>(),
+            c_cs,
+            c_rs,
+            false,
+            a.as_ptr(),
+            a_s[1],
+            a_s[0],
+            b.as_ptr(),
+            b_s[1],
+            b_s[0],
+            E::zero(),
+            E::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        );
+        c.assume_init().into_shared().into_dyn()
+    }
+}
+
+/// `x` itself when no stride is negative, else a standard-layout copy.
+fn forward_strided<E: Clone>(x: ArrayView2<'_, E>) -> ndarray::CowArray<'_, E, Ix2> {
+    if x.strides().iter().all(|s| *s >= 0) {
+        x.into()
+    } else {
+        x.as_standard_layout().into_owned().into()
+    }
 }
 
 /// `x` as a 2-D view, transposed for [`Op::T`].
@@ -194,5 +240,27 @@ impl<I: Backend> Backward<I, 2> for MatmulWtBackward {
             let x = checkpointer.retrieve_node_output::<I::FloatTensorPrimitive>(x_state.expect("input kept for the weight gradient"));
             grads.register::<I>(node.id, matmul::<I>(grad, Op::T, x, Op::N));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, s};
+
+    /// Flipped (negative-stride) and transposed operands give the product of their values:
+    /// small integers, so every sum is exact and the expected values are exact too.
+    #[test]
+    fn flipped_and_transposed_operands() {
+        let a = array![[1.0f64, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn().into_shared();
+        let b = array![[1.0f64, -1.0], [0.0, 2.0], [3.0, 1.0]].into_dyn().into_shared();
+        // a b = [[10, 6], [22, 12]].
+        assert_eq!(product(a.clone(), Op::N, b.clone(), Op::N), array![[10.0, 6.0], [22.0, 12.0]].into_dyn().into_shared());
+        // Rows of `a` flipped: [[4, 5, 6], [1, 2, 3]].
+        let a_flipped = a.clone().slice_move(s![..;-1, ..]).into_dyn();
+        assert!(a_flipped.strides()[0] < 0, "the operand must have a negative stride");
+        assert_eq!(product(a_flipped, Op::N, b.clone(), Op::N), array![[22.0, 12.0], [10.0, 6.0]].into_dyn().into_shared());
+        // bᵀ aᵀ = (a b)ᵀ, through transposed views.
+        assert_eq!(product(b, Op::T, a, Op::T), array![[10.0, 22.0], [6.0, 12.0]].into_dyn().into_shared());
     }
 }

@@ -1,13 +1,14 @@
-//! The CPU fast paths against burn's own operations on `Autodiff<NdArray<E>>`: `model::fc::forward`
-//! against `Linear::forward`, `model::fc::matmul_wt` against `x.matmul(w.transpose())` and
-//! `model::relu::relu` against burn's `relu` — the same output and bitwise the same gradients
-//! (shared by tests/fc.rs and tests/relu.rs, f32, and tests/fc_f64.rs, f64 — separate binaries
-//! because burn 0.21 fixes a device's float dtype process-wide at its first use).
+//! The CPU fast paths on `Autodiff<NdArray<E>>`: `model::fc::forward` and `model::fc::matmul_wt`
+//! against the exact products (computed in f64 from the same values) within the rounding bound
+//! of each dot product, and bitwise the same under any thread count; `model::relu::relu` bitwise
+//! against burn's `relu` (shared by tests/fc.rs and tests/relu.rs, f32, and tests/fc_f64.rs, f64
+//! — separate binaries because burn 0.21 fixes a device's float dtype process-wide at its first
+//! use).
 
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Element, Tensor, TensorData};
+use burn::tensor::{DType, Element, Tensor, TensorData};
 use inputgrad::model::{fc, relu};
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::Seed;
@@ -27,12 +28,21 @@ pub struct Tracked {
 /// (f32 → f64 is exact, so comparing the f64 bits compares the original bits).
 fn assert_bitwise<B: burn::tensor::backend::Backend, const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>, what: &str) {
     assert_eq!(a.dims(), b.dims(), "{what}: shapes differ");
-    let a: Vec<f64> = a.into_data().convert::<f64>().to_vec().expect("f64 values");
-    let b: Vec<f64> = b.into_data().convert::<f64>().to_vec().expect("f64 values");
-    let differing = a.iter().zip(&b).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
-    if let Some(i) = a.iter().zip(&b).position(|(x, y)| x.to_bits() != y.to_bits()) {
-        panic!("{what}: {differing} of {} values differ; first at {i}: {:e} against burn's {:e}", a.len(), a[i], b[i]);
+    assert_same_bits(&values(a), &values(b), what);
+}
+
+/// Panics unless `a` and `b` are bitwise equal, naming the first difference.
+fn assert_same_bits(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
+    let differing = a.iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
+    if let Some(i) = a.iter().zip(b).position(|(x, y)| x.to_bits() != y.to_bits()) {
+        panic!("{what}: {differing} of {} values differ; first at {i}: {:e} against {:e}", a.len(), a[i], b[i]);
     }
+}
+
+/// A tensor's values in f64 (exact for f32).
+fn values<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().to_vec().expect("f64 values")
 }
 
 /// Uniform(−1, 1) values of the given shapes in `A`'s element type, from `seed`.
@@ -44,72 +54,191 @@ fn draws<A: AutodiffBackend, const K: usize>(seed: u64, shapes: [&[usize]; K]) -
     })
 }
 
-/// Differentiates `Σ R ⊙ layer(x)` (random `R`) through both routes for a layer `[d_in, out]`
-/// and a batch of `n` on the backend `A` (`Autodiff<NdArray<f32 or f64>>`), and panics unless
-/// outputs and every tracked gradient agree bit for bit.
-pub fn matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
-    let dev = Default::default();
-    let [wd, bd, xd, rd] = draws::<A, 4>(seed, [&[d_in, out], &[out], &[n, d_in], &[n, out]]);
-    let layer = || {
-        let w = Tensor::<A, 2>::from_data(wd.clone(), &dev);
-        let b = Tensor::<A, 1>::from_data(bd.clone(), &dev);
-        let (w, b) = if tracked.params { (w.require_grad(), b.require_grad()) } else { (w, b) };
-        Linear { weight: Param::from_tensor(w), bias: Some(Param::from_tensor(b)) }
-    };
-    let x = || {
-        let x = Tensor::<A, 2>::from_data(xd.clone(), &dev);
-        if tracked.x { x.require_grad() } else { x }
-    };
-    let r = Tensor::<A, 2>::from_data(rd.clone(), &dev);
-    assert_eq!(r.dtype(), <A::FloatElem as Element>::dtype(), "the backend computes in another dtype than its element type");
-    let _graph = graph_lock();
-    let (ours_layer, ours_x, theirs_layer, theirs_x) = (layer(), x(), layer(), x());
-    let ours = fc::forward(&ours_layer, ours_x.clone());
-    let theirs = theirs_layer.forward(theirs_x.clone());
-    assert_bitwise(ours.clone(), theirs.clone(), &format!("forward pass at n={n}, d_in={d_in}, out={out}"));
-    let g_ours = (ours * r.clone()).sum().backward();
-    let g_theirs = (theirs * r).sum().backward();
-    let ctx = format!("n={n}, d_in={d_in}, out={out}, {tracked:?}");
-    if tracked.x {
-        let a = ours_x.grad(&g_ours).expect("input gradient");
-        let b = theirs_x.grad(&g_theirs).expect("input gradient");
-        assert_bitwise(a, b, &format!("input gradient, {ctx}"));
-    }
-    if tracked.params {
-        let a = ours_layer.weight.val().grad(&g_ours).expect("weight gradient");
-        let b = theirs_layer.weight.val().grad(&g_theirs).expect("weight gradient");
-        assert_bitwise(a, b, &format!("weight gradient, {ctx}"));
-        let a = ours_layer.bias.as_ref().unwrap().val().grad(&g_ours).expect("bias gradient");
-        let b = theirs_layer.bias.as_ref().unwrap().val().grad(&g_theirs).expect("bias gradient");
-        assert_bitwise(a, b, &format!("bias gradient, {ctx}"));
+/// Unit roundoff of `A`'s float element.
+fn unit_roundoff<A: AutodiffBackend>() -> f64 {
+    match <A::FloatElem as Element>::dtype() {
+        DType::F32 => f64::from(f32::EPSILON) / 2.0,
+        DType::F64 => f64::EPSILON / 2.0,
+        other => panic!("no unit roundoff for {other:?}"),
     }
 }
 
-/// As [`matches_burn`] for [`fc::matmul_wt`] — `x` `[n, d_in]` times the transpose of `w`
-/// `[out, d_in]`, the unrolled convolution's product — against burn's `x.matmul(w.transpose())`
-/// (`tracked.params` tracks `w`).
-pub fn matmul_wt_matches_burn<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
+/// γ_k = k u / (1 − k u): a sum of `k` products computed in any order with rounding `u` is within
+/// γ_k Σ |aᵢ bᵢ| of the exact sum (Higham, Accuracy and Stability of Numerical Algorithms, §3.1).
+fn gamma(k: usize, u: f64) -> f64 {
+    let ku = k as f64 * u;
+    assert!(ku < 1.0, "γ_{k} undefined at u = {u:e}");
+    ku / (1.0 - ku)
+}
+
+/// A row-major `[rows, cols]` matrix of f64.
+#[derive(Debug, Clone)]
+pub struct Mat {
+    rows: usize,
+    cols: usize,
+    v: Vec<f64>,
+}
+
+impl Mat {
+    fn new(rows: usize, cols: usize, v: Vec<f64>) -> Self {
+        assert_eq!(v.len(), rows * cols);
+        Mat { rows, cols, v }
+    }
+
+    fn at(&self, i: usize, j: usize) -> f64 {
+        self.v[i * self.cols + j]
+    }
+
+    fn t(&self) -> Mat {
+        Mat::new(self.cols, self.rows, (0..self.cols * self.rows).map(|q| self.at(q % self.rows, q / self.rows)).collect())
+    }
+}
+
+/// Panics unless `got` (`[m, n]`, computed in `A`'s element type) is within the rounding bound of
+/// `a b (+ bias)`: per element `|got − ref| ≤ (γ_{k+1}(u) + γ_{k+1}(2⁻⁵³)) (Σ_k |a||b| + |bias|)`,
+/// the second term covering the f64 reference's own rounding (`k + 1` terms with the bias).
+fn assert_within_rounding<A: AutodiffBackend>(got: &[f64], a: &Mat, b: &Mat, bias: Option<&[f64]>, what: &str) {
+    assert_eq!(a.cols, b.rows, "{what}: inner dimensions");
+    assert_eq!(got.len(), a.rows * b.cols, "{what}: result size");
+    let terms = a.cols + usize::from(bias.is_some());
+    let slack = gamma(terms, unit_roundoff::<A>()) + gamma(terms, f64::EPSILON / 2.0);
+    for i in 0..a.rows {
+        for j in 0..b.cols {
+            let (mut exact, mut magnitude) = bias.map_or((0.0, 0.0), |c| (c[j], c[j].abs()));
+            for k in 0..a.cols {
+                exact += a.at(i, k) * b.at(k, j);
+                magnitude += (a.at(i, k) * b.at(k, j)).abs();
+            }
+            let q = i * b.cols + j;
+            let err = (got[q] - exact).abs();
+            assert!(
+                err <= slack * magnitude,
+                "{what}: element ({i}, {j}) is {:e}, the exact product {exact:e}: error {err:e} above the rounding bound {:e}",
+                got[q],
+                slack * magnitude
+            );
+        }
+    }
+}
+
+/// Outputs and tracked gradients of one pass through a fast path, in f64, named.
+#[derive(Debug, Clone)]
+pub struct Pass(Vec<(String, Vec<f64>)>);
+
+impl Pass {
+    fn get(&self, name: &str) -> Option<&[f64]> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
+}
+
+/// The operands of a dense-layer check: `w` `[d_in, out]`, `b` `[out]`, `x` `[n, d_in]` and the
+/// upstream gradient `r` `[n, out]`, as `A`'s elements.
+fn fc_operands<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64) -> [TensorData; 4] {
+    draws::<A, 4>(seed, [&[d_in, out], &[out], &[n, d_in], &[n, out]])
+}
+
+/// Differentiates `Σ R ⊙ fc::forward(layer, x)` for a layer `[d_in, out]` and a batch of `n` on
+/// `A` (`Autodiff<NdArray<f32 or f64>>`): output and tracked gradients.
+pub fn fc_pass<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> Pass {
     let dev = Default::default();
-    let [wd, xd, rd] = draws::<A, 3>(seed, [&[out, d_in], &[n, d_in], &[n, out]]);
-    let make = |d: &TensorData, track: bool| {
-        let t = Tensor::<A, 2>::from_data(d.clone(), &dev);
-        if track { t.require_grad() } else { t }
-    };
+    let [wd, bd, xd, rd] = fc_operands::<A>(n, d_in, out, seed);
+    let (w, b) = (Tensor::<A, 2>::from_data(wd, &dev), Tensor::<A, 1>::from_data(bd, &dev));
+    let (w, b) = if tracked.params { (w.require_grad(), b.require_grad()) } else { (w, b) };
+    let layer = Linear { weight: Param::from_tensor(w), bias: Some(Param::from_tensor(b)) };
+    let x = Tensor::<A, 2>::from_data(xd, &dev);
+    let x = if tracked.x { x.require_grad() } else { x };
     let r = Tensor::<A, 2>::from_data(rd, &dev);
     assert_eq!(r.dtype(), <A::FloatElem as Element>::dtype(), "the backend computes in another dtype than its element type");
     let _graph = graph_lock();
-    let (ours_x, ours_w, theirs_x, theirs_w) = (make(&xd, tracked.x), make(&wd, tracked.params), make(&xd, tracked.x), make(&wd, tracked.params));
-    let ours = fc::matmul_wt(ours_x.clone(), ours_w.clone());
-    let theirs = theirs_x.clone().matmul(theirs_w.clone().transpose());
-    let ctx = format!("x Wᵀ, n={n}, d_in={d_in}, out={out}, {tracked:?}");
-    assert_bitwise(ours.clone(), theirs.clone(), &format!("forward pass, {ctx}"));
-    let g_ours = (ours * r.clone()).sum().backward();
-    let g_theirs = (theirs * r).sum().backward();
+    let y = fc::forward(&layer, x.clone());
+    let mut pass = vec![("output".to_string(), values(y.clone()))];
+    let g = (y * r).sum().backward();
     if tracked.x {
-        assert_bitwise(ours_x.grad(&g_ours).expect("input gradient"), theirs_x.grad(&g_theirs).expect("input gradient"), &format!("input gradient, {ctx}"));
+        pass.push(("input gradient".into(), values(x.grad(&g).expect("input gradient"))));
     }
     if tracked.params {
-        assert_bitwise(ours_w.grad(&g_ours).expect("weight gradient"), theirs_w.grad(&g_theirs).expect("weight gradient"), &format!("weight gradient, {ctx}"));
+        pass.push(("weight gradient".into(), values(layer.weight.val().grad(&g).expect("weight gradient"))));
+        pass.push(("bias gradient".into(), values(layer.bias.as_ref().expect("bias").val().grad(&g).expect("bias gradient"))));
+    }
+    Pass(pass)
+}
+
+/// Panics unless [`fc_pass`]'s output `x W + b`, input gradient `R Wᵀ`, weight gradient `xᵀ R`
+/// and bias gradient `Σ_rows R` are each within the rounding bound of the exact values.
+pub fn fc_within_rounding<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
+    let pass = fc_pass::<A>(n, d_in, out, seed, tracked);
+    let [wd, bd, xd, rd] = fc_operands::<A>(n, d_in, out, seed).map(|d| d.convert::<f64>().to_vec::<f64>().expect("f64 values"));
+    let (w, x, r) = (Mat::new(d_in, out, wd), Mat::new(n, d_in, xd), Mat::new(n, out, rd));
+    let ctx = format!("dense layer, n={n}, d_in={d_in}, out={out}, seed {seed}, {tracked:?}");
+    assert_within_rounding::<A>(pass.get("output").expect("output"), &x, &w, Some(&bd), &format!("output, {ctx}"));
+    if tracked.x {
+        assert_within_rounding::<A>(pass.get("input gradient").expect("input gradient"), &r, &w.t(), None, &format!("input gradient, {ctx}"));
+    }
+    if tracked.params {
+        assert_within_rounding::<A>(pass.get("weight gradient").expect("weight gradient"), &x.t(), &r, None, &format!("weight gradient, {ctx}"));
+        let ones = Mat::new(1, n, vec![1.0; n]);
+        assert_within_rounding::<A>(pass.get("bias gradient").expect("bias gradient"), &ones, &r, None, &format!("bias gradient, {ctx}"));
+    }
+}
+
+/// The operands of an `x Wᵀ` check: `w` `[out, d_in]`, `x` `[n, d_in]`, `r` `[n, out]`.
+fn matmul_wt_operands<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64) -> [TensorData; 3] {
+    draws::<A, 3>(seed, [&[out, d_in], &[n, d_in], &[n, out]])
+}
+
+/// Differentiates `Σ R ⊙ fc::matmul_wt(x, w)` — `x` `[n, d_in]` times the transpose of `w`
+/// `[out, d_in]`, the unrolled convolution's product (`tracked.params` tracks `w`).
+pub fn matmul_wt_pass<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) -> Pass {
+    let dev = Default::default();
+    let [wd, xd, rd] = matmul_wt_operands::<A>(n, d_in, out, seed);
+    let make = |d: TensorData, track: bool| {
+        let t = Tensor::<A, 2>::from_data(d, &dev);
+        if track { t.require_grad() } else { t }
+    };
+    let (x, w, r) = (make(xd, tracked.x), make(wd, tracked.params), Tensor::<A, 2>::from_data(rd, &dev));
+    assert_eq!(r.dtype(), <A::FloatElem as Element>::dtype(), "the backend computes in another dtype than its element type");
+    let _graph = graph_lock();
+    let y = fc::matmul_wt(x.clone(), w.clone());
+    let mut pass = vec![("output".to_string(), values(y.clone()))];
+    let g = (y * r).sum().backward();
+    if tracked.x {
+        pass.push(("input gradient".into(), values(x.grad(&g).expect("input gradient"))));
+    }
+    if tracked.params {
+        pass.push(("weight gradient".into(), values(w.grad(&g).expect("weight gradient"))));
+    }
+    Pass(pass)
+}
+
+/// Panics unless [`matmul_wt_pass`]'s output `x Wᵀ`, input gradient `R W` and weight gradient
+/// `Rᵀ x` are each within the rounding bound of the exact values.
+pub fn matmul_wt_within_rounding<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
+    let pass = matmul_wt_pass::<A>(n, d_in, out, seed, tracked);
+    let [wd, xd, rd] = matmul_wt_operands::<A>(n, d_in, out, seed).map(|d| d.convert::<f64>().to_vec::<f64>().expect("f64 values"));
+    let (w, x, r) = (Mat::new(out, d_in, wd), Mat::new(n, d_in, xd), Mat::new(n, out, rd));
+    let ctx = format!("x Wᵀ, n={n}, d_in={d_in}, out={out}, seed {seed}, {tracked:?}");
+    assert_within_rounding::<A>(pass.get("output").expect("output"), &x, &w.t(), None, &format!("output, {ctx}"));
+    if tracked.x {
+        assert_within_rounding::<A>(pass.get("input gradient").expect("input gradient"), &r, &w, None, &format!("input gradient, {ctx}"));
+    }
+    if tracked.params {
+        assert_within_rounding::<A>(pass.get("weight gradient").expect("weight gradient"), &r.t(), &x, None, &format!("weight gradient, {ctx}"));
+    }
+}
+
+/// Runs `pass` on rayon pools of 1, 2 and 3 threads and panics unless every output and gradient
+/// is bitwise the same: the products' summation order must not follow the thread count (same
+/// seed ⇒ same numbers on any machine size).
+pub fn independent_of_thread_count(what: &str, pass: impl Fn() -> Pass + Sync) {
+    let runs: Vec<Pass> = [1, 2, 3]
+        .iter()
+        .map(|&threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("rayon pool").install(&pass))
+        .collect();
+    for (threads, run) in [2, 3].iter().zip(&runs[1..]) {
+        assert_eq!(run.0.len(), runs[0].0.len());
+        for ((name, v), (_, v1)) in run.0.iter().zip(&runs[0].0) {
+            assert_same_bits(v, v1, &format!("{what}: {name} with {threads} threads against 1 thread"));
+        }
     }
 }
 

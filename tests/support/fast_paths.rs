@@ -12,6 +12,7 @@ use burn::tensor::{DType, Element, Tensor, TensorData};
 use inputgrad::model::{fc, relu};
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::Seed;
+use ndarray::{Array1, Array2, ArrayView2};
 use rand::Rng as _;
 
 /// Which of the layer's operands are tracked: the input (input gradients, a hidden layer in
@@ -71,54 +72,30 @@ fn gamma(k: usize, u: f64) -> f64 {
     ku / (1.0 - ku)
 }
 
-/// A row-major `[rows, cols]` matrix of f64.
-#[derive(Debug, Clone)]
-pub struct Mat {
-    rows: usize,
-    cols: usize,
-    v: Vec<f64>,
-}
-
-impl Mat {
-    fn new(rows: usize, cols: usize, v: Vec<f64>) -> Self {
-        assert_eq!(v.len(), rows * cols);
-        Mat { rows, cols, v }
-    }
-
-    fn at(&self, i: usize, j: usize) -> f64 {
-        self.v[i * self.cols + j]
-    }
-
-    fn t(&self) -> Mat {
-        Mat::new(self.cols, self.rows, (0..self.cols * self.rows).map(|q| self.at(q % self.rows, q / self.rows)).collect())
-    }
-}
-
-/// Panics unless `got` (`[m, n]`, computed in `A`'s element type) is within the rounding bound of
-/// `a b (+ bias)`: per element `|got − ref| ≤ (γ_{k+1}(u) + γ_{k+1}(2⁻⁵³)) (Σ_k |a||b| + |bias|)`,
-/// the second term covering the f64 reference's own rounding (`k + 1` terms with the bias).
-fn assert_within_rounding<A: AutodiffBackend>(got: &[f64], a: &Mat, b: &Mat, bias: Option<&[f64]>, what: &str) {
-    assert_eq!(a.cols, b.rows, "{what}: inner dimensions");
-    assert_eq!(got.len(), a.rows * b.cols, "{what}: result size");
-    let terms = a.cols + usize::from(bias.is_some());
+/// Panics unless `got` (`[m, n]` row-major, computed in `A`'s element type) is within the rounding
+/// bound of `a b (+ bias)`: per element `|got − ref| ≤ (γ_{k+1}(u) + γ_{k+1}(2⁻⁵³)) (Σ_k |a||b| +
+/// |bias|)`, the second term covering the f64 reference's own rounding (`k + 1` terms with the
+/// bias).
+fn assert_within_rounding<A: AutodiffBackend>(got: &[f64], a: ArrayView2<f64>, b: ArrayView2<f64>, bias: Option<&[f64]>, what: &str) {
+    assert_eq!(a.ncols(), b.nrows(), "{what}: inner dimensions");
+    let (m, n) = (a.nrows(), b.ncols());
+    assert_eq!(got.len(), m * n, "{what}: result size");
+    let terms = a.ncols() + usize::from(bias.is_some());
     let slack = gamma(terms, unit_roundoff::<A>()) + gamma(terms, f64::EPSILON / 2.0);
-    for i in 0..a.rows {
-        for j in 0..b.cols {
-            let (mut exact, mut magnitude) = bias.map_or((0.0, 0.0), |c| (c[j], c[j].abs()));
-            for k in 0..a.cols {
-                exact += a.at(i, k) * b.at(k, j);
-                magnitude += (a.at(i, k) * b.at(k, j)).abs();
-            }
-            let q = i * b.cols + j;
-            let err = (got[q] - exact).abs();
-            assert!(
-                err <= slack * magnitude,
-                "{what}: element ({i}, {j}) is {:e}, the exact product {exact:e}: error {err:e} above the rounding bound {:e}",
-                got[q],
-                slack * magnitude
-            );
-        }
+    let bias = Array1::from(bias.map_or_else(|| vec![0.0; n], <[f64]>::to_vec));
+    let exact = a.dot(&b) + &bias;
+    let magnitude = a.abs().dot(&b.abs()) + bias.abs();
+    let got = ArrayView2::from_shape((m, n), got).expect("row-major result");
+    for ((i, j), &g) in got.indexed_iter() {
+        let (exact, bound) = (exact[[i, j]], slack * magnitude[[i, j]]);
+        let err = (g - exact).abs();
+        assert!(err <= bound, "{what}: element ({i}, {j}) is {g:e}, the exact product {exact:e}: error {err:e} above the rounding bound {bound:e}");
     }
+}
+
+/// `v` as a row-major `[rows, cols]` matrix.
+fn matrix(rows: usize, cols: usize, v: Vec<f64>) -> Array2<f64> {
+    Array2::from_shape_vec((rows, cols), v).expect("operand size")
 }
 
 /// Outputs and tracked gradients of one pass through a fast path, in f64, named.
@@ -168,16 +145,16 @@ pub fn fc_pass<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64,
 pub fn fc_within_rounding<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
     let pass = fc_pass::<A>(n, d_in, out, seed, tracked);
     let [wd, bd, xd, rd] = fc_operands::<A>(n, d_in, out, seed).map(|d| d.convert::<f64>().to_vec::<f64>().expect("f64 values"));
-    let (w, x, r) = (Mat::new(d_in, out, wd), Mat::new(n, d_in, xd), Mat::new(n, out, rd));
+    let (w, x, r) = (matrix(d_in, out, wd), matrix(n, d_in, xd), matrix(n, out, rd));
     let ctx = format!("dense layer, n={n}, d_in={d_in}, out={out}, seed {seed}, {tracked:?}");
-    assert_within_rounding::<A>(pass.get("output").expect("output"), &x, &w, Some(&bd), &format!("output, {ctx}"));
+    assert_within_rounding::<A>(pass.get("output").expect("output"), x.view(), w.view(), Some(&bd), &format!("output, {ctx}"));
     if tracked.x {
-        assert_within_rounding::<A>(pass.get("input gradient").expect("input gradient"), &r, &w.t(), None, &format!("input gradient, {ctx}"));
+        assert_within_rounding::<A>(pass.get("input gradient").expect("input gradient"), r.view(), w.t(), None, &format!("input gradient, {ctx}"));
     }
     if tracked.params {
-        assert_within_rounding::<A>(pass.get("weight gradient").expect("weight gradient"), &x.t(), &r, None, &format!("weight gradient, {ctx}"));
-        let ones = Mat::new(1, n, vec![1.0; n]);
-        assert_within_rounding::<A>(pass.get("bias gradient").expect("bias gradient"), &ones, &r, None, &format!("bias gradient, {ctx}"));
+        assert_within_rounding::<A>(pass.get("weight gradient").expect("weight gradient"), x.t(), r.view(), None, &format!("weight gradient, {ctx}"));
+        let ones = Array2::ones((1, n));
+        assert_within_rounding::<A>(pass.get("bias gradient").expect("bias gradient"), ones.view(), r.view(), None, &format!("bias gradient, {ctx}"));
     }
 }
 
@@ -215,14 +192,14 @@ pub fn matmul_wt_pass<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, see
 pub fn matmul_wt_within_rounding<A: AutodiffBackend>(n: usize, d_in: usize, out: usize, seed: u64, tracked: Tracked) {
     let pass = matmul_wt_pass::<A>(n, d_in, out, seed, tracked);
     let [wd, xd, rd] = matmul_wt_operands::<A>(n, d_in, out, seed).map(|d| d.convert::<f64>().to_vec::<f64>().expect("f64 values"));
-    let (w, x, r) = (Mat::new(out, d_in, wd), Mat::new(n, d_in, xd), Mat::new(n, out, rd));
+    let (w, x, r) = (matrix(out, d_in, wd), matrix(n, d_in, xd), matrix(n, out, rd));
     let ctx = format!("x Wᵀ, n={n}, d_in={d_in}, out={out}, seed {seed}, {tracked:?}");
-    assert_within_rounding::<A>(pass.get("output").expect("output"), &x, &w.t(), None, &format!("output, {ctx}"));
+    assert_within_rounding::<A>(pass.get("output").expect("output"), x.view(), w.t(), None, &format!("output, {ctx}"));
     if tracked.x {
-        assert_within_rounding::<A>(pass.get("input gradient").expect("input gradient"), &r, &w, None, &format!("input gradient, {ctx}"));
+        assert_within_rounding::<A>(pass.get("input gradient").expect("input gradient"), r.view(), w.view(), None, &format!("input gradient, {ctx}"));
     }
     if tracked.params {
-        assert_within_rounding::<A>(pass.get("weight gradient").expect("weight gradient"), &r.t(), &x, None, &format!("weight gradient, {ctx}"));
+        assert_within_rounding::<A>(pass.get("weight gradient").expect("weight gradient"), r.t(), x.view(), None, &format!("weight gradient, {ctx}"));
     }
 }
 

@@ -3,21 +3,26 @@
 //! burn-ndarray without its `simd` feature (off in this crate: see Cargo.toml) convolves by a
 //! direct loop that slices an `ndarray` view per (example, output channel, input channel): on
 //! the small feature maps of a ResNet (4×4 … 1×1) the slicing dominates and a CIFAR-stem ResNet50
-//! forward pass runs at ~0.2 GFLOP/s. Here a convolution is unrolled into patches (im2col) and
-//! computed as one matrix product, whose backward pass is two more matrix products; [`conv2d`] takes
-//! that route where it is the faster one ([`prefers_unrolled`]) and burn's own kernel elsewhere;
-//! max-pooling is a maximum over strided slices. Both are plain tensor operations, so
-//! autodiff, determinism and the CUDA backend come for free, and the results equal burn's own
-//! `conv2d` / `max_pool2d` (tests/conv_ops.rs checks values and gradients against them).
+//! forward pass runs at ~0.2 GFLOP/s. Here a convolution is unrolled into patches (im2col,
+//! [`super::im2col`]) and computed as one matrix product, whose backward pass is two more matrix
+//! products; [`conv2d`] takes that route where it is the faster one ([`prefers_unrolled`]) and
+//! burn's own kernel elsewhere; max-pooling is a maximum over the windows ([`super::pool`]). On
+//! burn-ndarray the patch matrix and the pooling are single passes with backward passes of
+//! their own; on any other backend they are built from tensor operations (strided slices), so
+//! autodiff and the CUDA backend come for free. The results equal burn's own `conv2d` /
+//! `max_pool2d` (tests/conv_ops.rs checks values and gradients against them; tests/im2col.rs
+//! the two routes against each other).
 //!
-//! Memory: the patch matrix of a k×k convolution holds k² copies of its (padded) input, laid out
-//! channels-last so that it is assembled from contiguous runs of C values.
+//! Memory: the patch matrix of a k×k convolution holds k² copies of its (padded) input.
 
 use burn::nn::conv::Conv2d;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::PadMode;
 use burn::tensor::{s, Tensor};
+
+use super::im2col::{unfold, Patches};
+use super::pool::max_pool_fast;
 
 /// `conv(x)` for an input `[N, C, H, W]`: an `[N, O, H', W']` map with PyTorch's output size
 /// ⌊(H + pads − k)/stride⌋ + 1, by the faster of the two routes on the tensor's backend
@@ -35,7 +40,7 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
 /// Whether [`conv2d_unrolled`] beats the backend's own convolution for a `kh`×`kw` kernel.
 /// burn-ndarray (without `simd`) convolves by a direct loop: the unrolled route wins on every
 /// layer. burn-flex and the GPU backends have their own tiled im2col / implicit-GEMM kernels,
-/// which beat the unrolled route built from tensor operations (2–3× on the 3×3 layers of
+/// which beat the unrolled route built from tensor operations (the one they would take) (2–3× on the 3×3 layers of
 /// ResNet18 with burn-flex), except for 1×1 kernels, where the unrolled route is a plain matrix
 /// product and wins (1.5× on ResNet50's 1×1 layer). `cargo run --release [--features flex]
 /// --example bench_conv` measures both routes on the image models' layers.
@@ -58,32 +63,18 @@ pub fn conv2d_unrolled<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<
     let [n, c, h, w] = x.dims();
     let weight = conv.weight.val();
     let [o, _, kh, kw] = weight.dims();
-    let [sh, sw] = conv.stride;
-    let (hp, wp) = (h + top + bottom, w + left + right);
-    if hp < kh || wp < kw {
+    let Some(p) = Patches::new([n, c, h, w], [kh, kw], conv.stride, [top, left, bottom, right]) else {
         // Let burn report the size error.
         return conv.forward(x);
-    }
-    let (oh, ow) = ((hp - kh) / sh + 1, (wp - kw) / sw + 1);
-    // Channels last, so that every patch row is a run of contiguous copies of C values.
-    let xt = x.permute([0, 2, 3, 1]);
-    let xp = if top + bottom + left + right > 0 { xt.pad([(top, bottom), (left, right), (0, 0)], PadMode::Constant(0.0)) } else { xt };
-    let window = |i: usize, j: usize| {
-        xp.clone().slice(s![.., i..i + sh * (oh - 1) + 1; sh as isize, j..j + sw * (ow - 1) + 1; sw as isize, ..])
     };
-    // Patch rows [N·H'·W', kh·kw·C], columns ordered (kernel row, kernel column, channel); the
+    // Patch rows [N·H'·W', kh·kw·C], columns in (kernel row, kernel column, channel) order; the
     // weight [O, C, kh, kw] is permuted to the same order.
-    let cols: Tensor<B, 2> = if kh == 1 && kw == 1 {
-        window(0, 0).reshape([n * oh * ow, c])
-    } else {
-        let patches: Vec<Tensor<B, 4>> = (0..kh).flat_map(|i| (0..kw).map(move |j| (i, j))).map(|(i, j)| window(i, j)).collect();
-        Tensor::stack::<5>(patches, 3).reshape([n * oh * ow, kh * kw * c])
-    };
+    let cols = unfold(x, &p);
     let mut out = super::fc::matmul_wt(cols, weight.permute([0, 2, 3, 1]).reshape([o, kh * kw * c]));
     if let Some(bias) = &conv.bias {
         out = out + bias.val().reshape([1, o]);
     }
-    out.reshape([n, oh, ow, o]).permute([0, 3, 1, 2])
+    out.reshape([n, p.oh, p.ow, o]).permute([0, 3, 1, 2])
 }
 
 /// Max-pooling of `[N, C, H, W]` with a `kernel`, `stride` and `padding` per (row, column)
@@ -98,6 +89,14 @@ pub fn max_pool2d<B: Backend>(x: Tensor<B, 4>, kernel: [usize; 2], stride: [usiz
     let (hp, wp) = (h + 2 * ph, w + 2 * pw);
     assert!(hp >= kh && wp >= kw, "max_pool2d: {h}×{w} input (padding {padding:?}) smaller than the {kh}×{kw} kernel");
     let (oh, ow) = ((hp - kh) / sh + 1, (wp - kw) / sw + 1);
+    // The size check above holds, so the geometry exists.
+    let x = match Patches::new([n, c, h, w], kernel, stride, [ph, pw, ph, pw]) {
+        Some(p) => match max_pool_fast(x, &p) {
+            Ok(out) => return out,
+            Err(x) => x,
+        },
+        None => x,
+    };
     if kernel == stride && padding == [0, 0] {
         // Non-overlapping windows: crop to whole windows and take the maximum over two axes.
         return x

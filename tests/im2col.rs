@@ -117,3 +117,21 @@ fn fast_paths_are_independent_of_the_thread_count() {
         }
     }
 }
+
+/// Padding as wide as the kernel (PyTorch refuses it) leaves windows on padding alone: the fast
+/// pooling has no winner there and hands over to the slice route, which gives −∞; the rest is
+/// the input itself (1×1 windows).
+#[test]
+fn pooling_windows_on_padding_alone_give_minus_infinity() {
+    let x: Vec<f32> = (0..6).map(|v| v as f32 - 2.5).collect();
+    let xi = Tensor::<I, 4>::from_data(TensorData::new(x.clone(), [1, 1, 2, 3]), &Default::default());
+    let out = max_pool2d(xi, [1, 1], [1, 1], [1, 1]);
+    assert_eq!(out.dims(), [1, 1, 4, 5]);
+    let v = out.into_data().to_vec::<f32>().expect("f32");
+    for (k, value) in v.iter().enumerate() {
+        let (y, xx) = (k / 5, k % 5);
+        let inside = (1..3).contains(&y) && (1..4).contains(&xx);
+        let expected = if inside { x[(y - 1) * 3 + xx - 1] } else { f32::NEG_INFINITY };
+        assert_eq!(*value, expected, "output ({y}, {xx})");
+    }
+}

@@ -40,8 +40,8 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
 /// Whether [`conv2d_unrolled`] beats the backend's own convolution for a `kh`×`kw` kernel.
 /// burn-ndarray (without `simd`) convolves by a direct loop: the unrolled route wins on every
 /// layer. burn-flex and the GPU backends have their own tiled im2col / implicit-GEMM kernels,
-/// which beat the unrolled route built from tensor operations (the one they would take) (2–3× on the 3×3 layers of
-/// ResNet18 with burn-flex), except for 1×1 kernels, where the unrolled route is a plain matrix
+/// which beat the unrolled route they would take, built from tensor operations (2–3× on the 3×3
+/// layers of ResNet18 with burn-flex), except for 1×1 kernels, where the unrolled route is a plain matrix
 /// product and wins (1.5× on ResNet50's 1×1 layer). `cargo run --release [--features flex]
 /// --example bench_conv` measures both routes on the image models' layers.
 pub fn prefers_unrolled<B: Backend>(device: &B::Device, kh: usize, kw: usize) -> bool {

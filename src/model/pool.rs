@@ -11,7 +11,8 @@
 //! order, padding never winning), and the backward pass adds each output's gradient there, one
 //! (example, channel) plane per task in output order, so the sums are the same on any thread
 //! count. tests/conv_ops.rs compares values and gradients with burn's `max_pool2d`. Any other
-//! backend, or an input with a NaN, takes the slice route ([`super::conv::max_pool2d`]).
+//! backend, an input with a NaN, or a window on padding alone takes the slice route
+//! ([`super::conv::max_pool2d`]).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -55,11 +56,17 @@ fn pool_ndarray(x: NdArrayTensor, p: &Patches) -> Option<(NdArrayTensor, Vec<u32
     }
 }
 
-/// Max-pooling of `x` (any layout) and the winners' positions; `None` if `x` has a NaN or a
-/// plane too large for 32-bit positions.
+/// Max-pooling of `x` (any layout) and the winners' positions; `None` if `x` has a NaN, a
+/// window lies on padding alone, or a plane is too large for 32-bit positions.
 fn pool_array<E: Copy + PartialOrd + Default + Send + Sync>(x: &ArcArray<E, IxDyn>, p: &Patches) -> Option<(ArcArray<E, IxDyn>, Vec<u32>)> {
     let plane = p.h * p.w;
     if u32::try_from(plane).is_err() {
+        return None;
+    }
+    // A window on padding alone (padding as large as the kernel, which PyTorch refuses) has no
+    // winner: the slice route gives −∞ there.
+    let covered = (0..p.oh).all(|oy| (0..p.kh).any(|i| p.in_row(oy, i).is_some())) && (0..p.ow).all(|ox| (0..p.kw).any(|j| p.in_col(ox, j).is_some()));
+    if !covered {
         return None;
     }
     let x = x.as_standard_layout();
@@ -88,7 +95,7 @@ fn pool_array<E: Copy + PartialOrd + Default + Send + Sync>(x: &ArcArray<E, IxDy
                             }
                         }
                     }
-                    // Every window holds an input element: padding is smaller than the kernel.
+                    // Every window holds an input element (checked above).
                     let (v, k) = best.expect("a pooling window covers at least one input element");
                     dst[oy * p.ow + ox] = v;
                     at[oy * p.ow + ox] = k as u32;

@@ -36,6 +36,7 @@ use burn_ndarray::NdArrayTensor;
 use ndarray::{ArcArray, Array, IxDyn};
 use rayon::prelude::*;
 
+use super::layout::standard_layout;
 use crate::primitive::{downcast, from_primitive, into_primitive, is_backend, Tracked};
 
 /// The geometry of an unfolding: input `[n, c, h, w]`, kernel `kh × kw`, strides, the padding
@@ -160,7 +161,7 @@ fn unfold_ndarray(x: NdArrayTensor, p: &Patches) -> Result<NdArrayTensor, NdArra
 /// The patch matrix of `x` (any layout), written row block by row block on rayon's threads
 /// from a channels-last copy of `x`.
 pub fn unfold_array<E: Copy + Default + Send + Sync>(x: &ArcArray<E, IxDyn>, p: &Patches) -> ArcArray<E, IxDyn> {
-    let x = x.as_standard_layout();
+    let x = standard_layout(&x);
     let xt = channels_last(x.as_slice().expect("standard layout is contiguous"), p.n, p.c, p.h * p.w);
     let (c, cols) = (p.c, p.cols());
     let mut out = vec![E::default(); p.rows() * cols];
@@ -193,7 +194,7 @@ pub fn fold_array<E>(g: &ArcArray<E, IxDyn>, p: &Patches) -> ArcArray<E, IxDyn>
 where
     E: Copy + Default + std::ops::AddAssign + Send + Sync,
 {
-    let g = g.as_standard_layout();
+    let g = standard_layout(&g);
     let g = g.as_slice().expect("standard layout is contiguous");
     let (c, cols, image) = (p.c, p.cols(), p.h * p.w * p.c);
     let mut acc = vec![E::default(); p.n * image];

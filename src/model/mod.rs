@@ -31,6 +31,7 @@ pub mod grad;
 pub mod graph_lock;
 pub mod im2col;
 pub mod init;
+pub mod layout;
 pub mod linear;
 pub mod mlp;
 pub mod norm;

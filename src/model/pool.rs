@@ -26,6 +26,7 @@ use ndarray::{ArcArray, Array, IxDyn};
 use rayon::prelude::*;
 
 use super::im2col::Patches;
+use super::layout::standard_layout;
 use crate::primitive::{downcast, from_primitive, into_primitive, is_backend, Tracked};
 
 /// The maximum of every pooling window `p` of `x` (padding never wins), or `x` back when `B`
@@ -69,7 +70,7 @@ fn pool_array<E: Copy + PartialOrd + Default + Send + Sync>(x: &ArcArray<E, IxDy
     if !covered {
         return None;
     }
-    let x = x.as_standard_layout();
+    let x = standard_layout(&x);
     let x = x.as_slice().expect("standard layout is contiguous");
     // NaN is the one value that is not equal to itself.
     #[allow(clippy::eq_op)]
@@ -109,7 +110,7 @@ fn pool_array<E: Copy + PartialOrd + Default + Send + Sync>(x: &ArcArray<E, IxDy
 
 /// The input gradient of max-pooling: each output's gradient added at its winner's position.
 fn unpool_array<E: Copy + Default + std::ops::AddAssign + Send + Sync>(g: &ArcArray<E, IxDyn>, arg: &[u32], p: &Patches) -> ArcArray<E, IxDyn> {
-    let g = g.as_standard_layout();
+    let g = standard_layout(&g);
     let g = g.as_slice().expect("standard layout is contiguous");
     let (plane, out_plane) = (p.h * p.w, p.oh * p.ow);
     let mut dx = vec![E::default(); p.n * p.c * plane];

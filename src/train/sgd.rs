@@ -21,6 +21,7 @@ use burn_flex::{FlexTensor, Layout};
 use burn_ndarray::NdArrayTensor;
 use rayon::prelude::*;
 
+use crate::model::layout::into_standard_layout;
 use crate::primitive::{from_primitive, into_primitive, is_primitive};
 
 /// Elements per parallel chunk of the in-place update (large enough to amortise scheduling,
@@ -184,11 +185,11 @@ impl FusedSgd {
         }
         let mut pa = p.into_owned();
         if !pa.is_standard_layout() {
-            pa = pa.as_standard_layout().into_owned().into_shared();
+            pa = into_standard_layout(pa);
         }
         let mut ga = g.into_owned();
         if !ga.is_standard_layout() {
-            ga = ga.as_standard_layout().into_owned().into_shared();
+            ga = into_standard_layout(ga);
         }
         let gs = ga.as_slice().expect("standard layout");
         let ps = pa.as_slice_mut().expect("standard layout");
@@ -206,7 +207,7 @@ impl FusedSgd {
             (Some(_), Some(v)) => {
                 let mut va = v.into_owned();
                 if !va.is_standard_layout() {
-                    va = va.as_standard_layout().into_owned().into_shared();
+                    va = into_standard_layout(va);
                 }
                 self.update(lr, ps, gs, Velocity::Next(va.as_slice_mut().expect("standard layout")));
                 Some(va)

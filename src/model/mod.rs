@@ -35,6 +35,7 @@ pub mod layout;
 pub mod linear;
 pub mod mlp;
 pub mod norm;
+pub mod norm_fused;
 pub mod pool;
 pub mod pytorch;
 pub mod relu;

@@ -15,9 +15,9 @@
 
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::backend::Backend;
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 
-use super::Mode;
+use super::{norm_fused, Mode};
 
 /// PyTorch's default `momentum` of `nn.BatchNorm2d`: running ← (1 − m)·running + m·batch.
 pub const BN_MOMENTUM: f64 = 0.1;
@@ -97,6 +97,8 @@ impl<B: Backend> BatchNorm2d<B> {
     }
 
     /// Normalises `x` in the given mode; in [`Mode::Train`] also updates the running statistics.
+    /// On burn-ndarray this is the fused pass of [`super::norm_fused`] (batch statistics
+    /// accumulated in f64), elsewhere [`Self::forward_by_ops`].
     ///
     /// # Shapes
     /// - `x`: `[N, C, H, W]`
@@ -106,6 +108,44 @@ impl<B: Backend> BatchNorm2d<B> {
     /// In [`Mode::Train`] when a channel has a single value (N·H·W = 1): its unbiased variance is
     /// undefined. PyTorch raises the same error; training loops use batches of at least two.
     pub fn forward(&self, x: Tensor<B, 4>, mode: Mode) -> Tensor<B, 4> {
+        if norm_fused::supported::<B>() {
+            let [n, c, h, w] = x.dims();
+            let running = match mode {
+                Mode::Eval => Some(self.running_stats()),
+                Mode::Train => {
+                    assert_train_count([n, c, h, w]);
+                    None
+                }
+            };
+            if let Some((y, batch)) = norm_fused::batch_norm(x.clone(), self.gamma.val(), self.beta.val(), running, self.eps) {
+                if let Some(stats) = batch {
+                    self.update_running(stats, n * h * w);
+                }
+                return y;
+            }
+        }
+        self.forward_by_ops(x, mode)
+    }
+
+    /// Moves the running statistics towards a training batch's (`stats`, over `count` values per
+    /// channel), as PyTorch does: the unbiased variance enters the running variance.
+    fn update_running(&self, stats: norm_fused::BatchStats, count: usize) {
+        let (rm, rv) = self.running_stats();
+        let (device, dtype) = (rm.device(), rm.dtype());
+        let c = stats.mean.len();
+        let to_tensor = |v: Vec<f64>| Tensor::<B, 1>::from_data(TensorData::new(v, [c]), (&device, dtype));
+        let unbiased: Vec<f64> = stats.var.iter().map(|v| v * count as f64 / (count - 1) as f64).collect();
+        let m = self.momentum;
+        self.running_mean.update(rm.mul_scalar(1.0 - m).add(to_tensor(stats.mean).mul_scalar(m)).detach());
+        self.running_var.update(rv.mul_scalar(1.0 - m).add(to_tensor(unbiased).mul_scalar(m)).detach());
+    }
+
+    /// [`Self::forward`] built from tensor operations, on any backend (module documentation of
+    /// [`super::norm_fused`]); tests compare the two.
+    ///
+    /// # Panics
+    /// As [`Self::forward`].
+    pub fn forward_by_ops(&self, x: Tensor<B, 4>, mode: Mode) -> Tensor<B, 4> {
         let [n, c, h, w] = x.dims();
         let device = x.device();
         // Every operation on the activations is on the free view [N·C, H·W] against a per-row
@@ -121,13 +161,12 @@ impl<B: Backend> BatchNorm2d<B> {
             }
             Mode::Train => {
                 let count = n * h * w;
-                assert!(
-                    count > 1,
-                    "batch norm in train mode needs more than one value per channel, got input {:?}",
-                    [n, c, h, w]
-                );
-                // Per-channel statistics over N, H, W: row sums, then a sum over the examples.
-                let channel_mean = |t: Tensor<B, 2>| t.sum_dim(1).reshape([n, c]).sum_dim(0).reshape([c]).div_scalar(count as f64);
+                assert_train_count([n, c, h, w]);
+                // Per-channel statistics over N, H, W: row sums, then a sum over the examples,
+                // times 1/count. Not `div_scalar(count)`: burn-autodiff 0.21.0's backward of
+                // `div_scalar` multiplies by a reciprocal computed in f32, which puts a relative
+                // error of up to 6e-8 into f64 gradients (tests/norm_fused_f64.rs).
+                let channel_mean = |t: Tensor<B, 2>| t.sum_dim(1).reshape([n, c]).sum_dim(0).reshape([c]).mul_scalar(1.0 / count as f64);
                 let mean = channel_mean(rows.clone());
                 let centered = rows - per_row(mean.clone());
                 let var = channel_mean(centered.clone().square()); // biased
@@ -147,4 +186,10 @@ impl<B: Backend> BatchNorm2d<B> {
         let scale = self.gamma.val().div(var.add_scalar(self.eps).sqrt());
         (centered * per_row(scale) + per_row(self.beta.val())).reshape([n, c, h, w])
     }
+}
+
+/// Refuses a training pass with a single value per channel (module documentation).
+fn assert_train_count(dims: [usize; 4]) {
+    let [n, _, h, w] = dims;
+    assert!(n * h * w > 1, "batch norm in train mode needs more than one value per channel, got input {dims:?}");
 }

@@ -6,11 +6,14 @@
 //! * [`theory`] — exact f64 mathematics of the seed papers (no burn, no I/O).
 //! * [`data`] — bytes on disk → arrays: MNIST/Fashion-MNIST, CIFAR, SVHN, ImageFolder, UCI tables,
 //!   the BlockMNIST family; the data store (`check`, `fetch`).
+//! * [`attribution`] — attribution methods (saliency, Integrated Gradients, SmoothGrad, SHAP,
+//!   DeepLIFT, Guided Backprop, LRP, occlusion, controls) and the rankings metrics use.
 //! * [`experiment`] — one spec per figure: `inputgrad run <id>` / `inputgrad plot <id>`.
 //! * [`plot`] — figures (image grids, line plots, heat-map grids).
 //! * [`verify`] — the registry of numerical checks behind `inputgrad verify` and `cargo test`.
 //! * [`prec`] — named tolerances; [`rng`] — seeds; [`error`] — the error type.
 
+pub mod attribution;
 pub mod cli;
 pub mod data;
 pub mod error;

@@ -16,7 +16,8 @@ use inputgrad::model::init::Init;
 use inputgrad::model::norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
 use inputgrad::model::pytorch::load_pytorch_resnet;
 use inputgrad::model::resnet::ResNet;
-use inputgrad::model::{build, input_gradient, Activation, Classifier, GradTarget, InputShape, Mode, ModelSpec, Net, ResNetDepth, Stem};
+use inputgrad::attribution::{input_gradient, GradTarget};
+use inputgrad::model::{build, Activation, Classifier, InputShape, Mode, ModelSpec, Net, ResNetDepth, Stem};
 use inputgrad::{prec, Error, Seed};
 
 type B = Autodiff<NdArray<f32>>;

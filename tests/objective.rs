@@ -9,7 +9,7 @@ mod support;
 
 use burn::module::AutodiffModule;
 use burn::tensor::{Int, Tensor, TensorData};
-use inputgrad::model::grad::{input_gradient, GradTarget};
+use inputgrad::attribution::{input_gradient, GradTarget};
 use inputgrad::model::{self, Activation, Classifier, InputShape, ModelSpec, Net, ResNetDepth, Stem};
 use inputgrad::prec;
 use inputgrad::train::penalty::{dual_direction, marginal_density_gradient};
@@ -268,7 +268,7 @@ fn inner_y(y: &[usize]) -> Tensor<Inner, 1, Int> {
     Tensor::from_data(TensorData::new(y.iter().map(|&v| v as i64).collect::<Vec<_>>(), [y.len()]), &Default::default())
 }
 
-/// Mean over examples of ‖∇ₓ t‖_p (or its square), by autodiff (model::grad, not the penalty code).
+/// Mean over examples of ‖∇ₓ t‖_p (or its square), by autodiff (attribution::gradient, not the penalty code).
 fn mean_grad_norm(net: &Net<B>, x: &Array2<f32>, y: &[usize], target: GradTarget<Inner>, p: f64, squared: bool) -> f64 {
     let (g, _) = input_gradient::<B, _>(net, inner_x(x), &target).unwrap();
     let g: Vec<f32> = g.into_data().to_vec().unwrap();

@@ -1,7 +1,8 @@
 //! The training engine: threat models, attacks, trainer determinism, checkpoints and resume.
 
 use burn::tensor::{Int, Tensor, TensorData};
-use inputgrad::model::grad::{cross_entropy, input_gradient, GradTarget};
+use inputgrad::attribution::target::{cross_entropy, GradTarget};
+use inputgrad::attribution::input_gradient;
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::model::{self, Activation, Classifier, InputShape, ModelSpec, Net};
 use inputgrad::prec;
@@ -177,7 +178,7 @@ fn input_gradients_match_finite_differences() {
                 xm[i * d + j] -= h;
                 let f = |v: Vec<f32>| -> f64 {
                     let logits = inner.logits(tensor2(v, n, d));
-                    let vals = inputgrad::model::grad::target_value(logits, &target);
+                    let vals = inputgrad::attribution::target::target_value(logits, &target);
                     vals.into_data().to_vec::<f32>().unwrap()[i] as f64
                 };
                 let fd = (f(xp) - f(xm)) / (2.0 * h as f64);

@@ -18,7 +18,8 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, TensorData};
-use inputgrad::model::{build, input_gradient, Activation, GradTarget, InputShape, ModelSpec, Net};
+use inputgrad::attribution::{input_gradient, GradTarget};
+use inputgrad::model::{build, Activation, InputShape, ModelSpec, Net};
 use inputgrad::train::{Attack, Cpu, CpuAutodiff, Objective, OptimizerSpec, ThreatModel, TrainStep};
 use inputgrad::Seed;
 use rand::Rng as _;

@@ -103,4 +103,22 @@ impl<B: Backend> Classifier<B> for MadryCnn<B> {
     fn num_classes(&self) -> usize {
         self.classes
     }
+    fn program(&self) -> Option<Vec<super::program::Op<'_, B>>> {
+        use super::program::Op;
+        let act = self.activation;
+        let pool = |name: &str| Op::MaxPool { name: name.into(), kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
+        Some(vec![
+            Op::Image(self.image),
+            Op::Conv { name: "conv1".into(), layer: &self.conv1 },
+            Op::Act { name: "conv1 activation".into(), act },
+            pool("pool1"),
+            Op::Conv { name: "conv2".into(), layer: &self.conv2 },
+            Op::Act { name: "conv2 activation".into(), act },
+            pool("pool2"),
+            Op::Flatten,
+            Op::Dense { name: "fc1".into(), layer: &self.fc1, scale: 1.0 },
+            Op::Act { name: "fc1 activation".into(), act },
+            Op::Dense { name: "fc2".into(), layer: &self.fc2, scale: 1.0 },
+        ])
+    }
 }

@@ -9,7 +9,7 @@
 //!
 //! Every place in this crate that builds an autodiff graph and runs `backward()` holds
 //! [`graph_lock`] from the first operation to the end of the backward pass: the training step
-//! ([`crate::train::TrainStep::step`]) and input gradients ([`super::grad::input_gradient`]).
+//! ([`crate::train::TrainStep::step`]) and input gradients ([`crate::attribution::gradient::input_gradient`]).
 //! The lock is re-entrant, because a training step computes input gradients (attacks, the
 //! finite-difference penalty routes) on the same thread. Code outside the crate that runs its own
 //! `backward()` while other threads train should hold it too.

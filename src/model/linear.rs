@@ -39,4 +39,7 @@ impl<B: Backend> Classifier<B> for LinearModel<B> {
     fn dense_stack(&self) -> Option<super::dense::DenseStack<'_, B>> {
         Some(super::dense::DenseStack { hidden: &[], out: &self.fc, activation: super::Activation::Relu, out_scale: 1.0 })
     }
+    fn program(&self) -> Option<Vec<super::program::Op<'_, B>>> {
+        Some(super::program::dense_ops(&[], &self.fc, super::Activation::Relu, 1.0))
+    }
 }

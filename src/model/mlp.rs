@@ -94,4 +94,7 @@ impl<B: Backend> Classifier<B> for Mlp<B> {
     fn dense_stack(&self) -> Option<super::dense::DenseStack<'_, B>> {
         Some(super::dense::DenseStack { hidden: &self.hidden, out: &self.out, activation: self.activation, out_scale: self.out_scale })
     }
+    fn program(&self) -> Option<Vec<super::program::Op<'_, B>>> {
+        Some(super::program::dense_ops(&self.hidden, &self.out, self.activation, self.out_scale))
+    }
 }

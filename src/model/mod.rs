@@ -19,7 +19,6 @@
 //!   update the running statistics).
 //! * [`pytorch`] — loading torchvision ResNet state dicts.
 //! * [`init`] — seeded initialisers.
-//! * [`grad`] — exact per-sample input gradients.
 //! * [`dense`] — input gradients of dense nets as forward ops in the parameters (exact gradient
 //!   penalties without double backward).
 
@@ -27,7 +26,6 @@ pub mod cnn;
 pub mod conv;
 pub mod dense;
 pub mod fc;
-pub mod grad;
 pub mod graph_lock;
 pub mod im2col;
 pub mod init;
@@ -37,6 +35,7 @@ pub mod mlp;
 pub mod norm;
 pub mod norm_fused;
 pub mod pool;
+pub mod program;
 pub mod pytorch;
 pub mod relu;
 pub mod resnet;
@@ -50,7 +49,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::rng::Seed;
 
-pub use grad::{input_gradient, GradTarget};
 
 /// Whether a forward pass trains (batch statistics, running averages updated) or evaluates
 /// (running statistics, nothing updated). Only batch normalisation cares.
@@ -147,6 +145,14 @@ pub trait Classifier<B: Backend>: Module<B> + Clone + core::fmt::Debug + Send {
     /// ([`dense::DenseStack::pullback`]), the exact route of gradient penalties. `None` for
     /// every other model.
     fn dense_stack(&self) -> Option<dense::DenseStack<'_, B>> {
+        None
+    }
+
+    /// The evaluation-mode forward pass as a list of operations ([`program::Op`]), for
+    /// attribution methods with propagation rules of their own (DeepLIFT, Guided Backprop, LRP).
+    /// Running it ([`program::run`]) gives the logits bit for bit. `None` for a model that does
+    /// not describe itself this way.
+    fn program(&self) -> Option<Vec<program::Op<'_, B>>> {
         None
     }
 }
@@ -303,6 +309,16 @@ impl<B: Backend> Classifier<B> for Net<B> {
             Net::Linear(m) => m.dense_stack(),
             Net::Mlp(m) => m.dense_stack(),
             Net::Cnn(_) | Net::ResNet(_) | Net::Vgg(_) => None,
+        }
+    }
+
+    fn program(&self) -> Option<Vec<program::Op<'_, B>>> {
+        match self {
+            Net::Linear(m) => m.program(),
+            Net::Mlp(m) => m.program(),
+            Net::Cnn(m) => m.program(),
+            Net::ResNet(m) => m.program(),
+            Net::Vgg(m) => m.program(),
         }
     }
 

@@ -303,4 +303,51 @@ impl<B: Backend> Classifier<B> for ResNet<B> {
     fn num_classes(&self) -> usize {
         self.classes
     }
+    fn program(&self) -> Option<Vec<super::program::Op<'_, B>>> {
+        use super::program::Op;
+        let act = self.activation;
+        let mut ops = vec![
+            Op::Image(self.image),
+            Op::Conv { name: "conv1".into(), layer: &self.conv1 },
+            Op::BatchNorm { name: "bn1".into(), layer: &self.bn1 },
+            Op::Act { name: "stem activation".into(), act },
+        ];
+        if self.stem == Stem::Imagenet {
+            ops.push(Op::MaxPool { name: "stem max-pool".into(), kernel: [3, 3], stride: [2, 2], padding: [1, 1] });
+        }
+        for (s, stage) in self.stages().into_iter().enumerate() {
+            for (i, block) in stage.iter().enumerate() {
+                let name = format!("layer{}.{i}", s + 1);
+                let conv = |c: &'static str, layer| Op::Conv { name: format!("{name}.{c}"), layer };
+                let bn = |b: &'static str, layer| Op::BatchNorm { name: format!("{name}.{b}"), layer };
+                let relu = |a: &'static str| Op::Act { name: format!("{name}.{a}"), act };
+                let (body, downsample) = match block {
+                    Block::Basic(b) => (vec![conv("conv1", &b.conv1), bn("bn1", &b.bn1), relu("relu1"), conv("conv2", &b.conv2), bn("bn2", &b.bn2)], &b.downsample),
+                    Block::Bottleneck(b) => (
+                        vec![
+                            conv("conv1", &b.conv1),
+                            bn("bn1", &b.bn1),
+                            relu("relu1"),
+                            conv("conv2", &b.conv2),
+                            bn("bn2", &b.bn2),
+                            relu("relu2"),
+                            conv("conv3", &b.conv3),
+                            bn("bn3", &b.bn3),
+                        ],
+                        &b.downsample,
+                    ),
+                };
+                let shortcut = match downsample {
+                    Some(d) => vec![conv("downsample.0", &d.conv), bn("downsample.1", &d.bn)],
+                    None => Vec::new(),
+                };
+                ops.push(Op::Residual { name: name.clone(), body, shortcut });
+                ops.push(relu("relu out"));
+            }
+        }
+        ops.push(Op::GlobalAvgPool);
+        ops.push(Op::Flatten);
+        ops.push(Op::Dense { name: "fc".into(), layer: &self.fc, scale: 1.0 });
+        Some(ops)
+    }
 }

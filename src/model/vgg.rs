@@ -149,4 +149,28 @@ impl<B: Backend> Classifier<B> for Vgg<B> {
     fn num_classes(&self) -> usize {
         self.classes
     }
+    fn program(&self) -> Option<Vec<super::program::Op<'_, B>>> {
+        use super::program::Op;
+        let [_, mut h, mut w] = self.image;
+        let mut ops = vec![Op::Image(self.image)];
+        for (i, (layer, &pool)) in self.convs.iter().zip(&self.pool_after).enumerate() {
+            ops.push(Op::Conv { name: format!("convs[{i}].conv"), layer: &layer.conv });
+            ops.push(Op::BatchNorm { name: format!("convs[{i}].bn"), layer: &layer.bn });
+            ops.push(Op::Act { name: format!("convs[{i}] activation"), act: self.activation });
+            if pool {
+                // The kernel of `pool_unless_unit` at this layer's (padded 3×3, size-keeping) output.
+                let kh = if h >= 2 { 2 } else { 1 };
+                let kw = if w >= 2 { 2 } else { 1 };
+                if kh > 1 || kw > 1 {
+                    ops.push(Op::MaxPool { name: format!("convs[{i}] max-pool"), kernel: [kh, kw], stride: [kh, kw], padding: [0, 0] });
+                }
+                h /= kh;
+                w /= kw;
+            }
+        }
+        ops.push(Op::GlobalAvgPool);
+        ops.push(Op::Flatten);
+        ops.push(Op::Dense { name: "classifier".into(), layer: &self.classifier, scale: 1.0 });
+        Some(ops)
+    }
 }

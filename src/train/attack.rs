@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::threat::ThreatModel;
 use crate::error::{Error, Result};
-use crate::model::grad::{cross_entropy, input_gradient, GradTarget};
+use crate::attribution::gradient::input_gradient;
+use crate::attribution::target::{cross_entropy, GradTarget};
 use crate::model::Classifier;
 use crate::rng::Seed;
 

@@ -20,7 +20,7 @@ use super::attack::{perturb, Attack};
 use super::penalty::{PNorm, Penalty};
 use super::threat::ThreatModel;
 use crate::error::{Error, Result};
-use crate::model::grad::cross_entropy;
+use crate::attribution::target::cross_entropy;
 use crate::model::init::Init;
 use crate::model::{Classifier, Mode};
 use crate::rng::Seed;

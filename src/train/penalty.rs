@@ -48,7 +48,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 use crate::model::dense::DenseStack;
-use crate::model::grad::{input_gradient, target_value, GradTarget};
+use crate::attribution::gradient::input_gradient;
+use crate::attribution::target::{target_value, GradTarget};
 use crate::model::init::Init;
 use crate::model::{check_input, Classifier, Mode};
 use crate::prec;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::{Checkpoint, CheckpointStore};
 use super::objective::Objective;
 use crate::error::{Error, Result};
-use crate::model::grad::cross_entropy;
+use crate::attribution::target::cross_entropy;
 use crate::model::Classifier;
 use crate::rng::Seed;
 

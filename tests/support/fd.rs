@@ -5,7 +5,8 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 use inputgrad::model::init::Init;
-use inputgrad::model::{build, input_gradient, Classifier, GradTarget, InputShape, Mode, ModelSpec, Net};
+use inputgrad::attribution::{input_gradient, GradTarget};
+use inputgrad::model::{build, Classifier, InputShape, Mode, ModelSpec, Net};
 use inputgrad::Seed;
 
 /// All entries of a tensor as f64.

@@ -3,7 +3,7 @@
 //! device's float dtype process-wide at its first use).
 
 use burn::tensor::{Int, Tensor, TensorData};
-use inputgrad::model::grad::cross_entropy;
+use inputgrad::attribution::target::cross_entropy;
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::model::{self, Activation, Classifier, InputShape, ModelSpec, Net};
 use inputgrad::train::{Objective, OptimizerSpec, TrainStep};

@@ -3,6 +3,12 @@
 //! gradient where |Δx| < eps), Captum's rule at max-pooling, and the chain rule through linear
 //! layers; the attribution is (x − u) ⊙ multiplier. It sums to t(x) − t(u) (summation to delta),
 //! and the remainder is returned as the completeness gap.
+//!
+//! Where a ReLU feeds a max-pool (the Madry CNN, the ImageNet stem of the ResNets), Captum 0.9
+//! does not chain the two rules: its ReLU hook reads the gradient recorded before the max-pool's
+//! hook rewrote it, and its attributions no longer sum to t(x) − t(u) (captum#1104). Here the
+//! multipliers are chained as the DeepLIFT paper defines them; [`Composition::Captum`]
+//! reproduces Captum's numbers for cross-checks (tests/attribution_captum.rs does both).
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
@@ -10,7 +16,7 @@ use burn::tensor::Tensor;
 
 use super::gradient::{blocks, padded, row_block};
 use super::integrated::row_sums;
-use super::propagate::{propagate, Rules};
+use super::propagate::{propagate, Composition, Rules};
 use super::{check_batch, to_vec64, Attribution, Attributions, Baseline, Budget, Scalar};
 use crate::error::{Error, Result};
 use crate::model::Classifier;
@@ -25,13 +31,16 @@ pub struct DeepLift {
     pub baseline: Baseline,
     /// Threshold on |Δx|.
     pub eps: f64,
+    /// How adjacent nonlinearities' rules compose ([`Composition::Chain`] unless reproducing
+    /// Captum).
+    pub composition: Composition,
     /// Memory budget of one batch.
     pub budget: Budget,
 }
 
 impl Default for DeepLift {
     fn default() -> Self {
-        DeepLift { baseline: Baseline::Zero, eps: DEFAULT_EPS, budget: Budget::default() }
+        DeepLift { baseline: Baseline::Zero, eps: DEFAULT_EPS, composition: Composition::Chain, budget: Budget::default() }
     }
 }
 
@@ -45,13 +54,13 @@ where
     }
 
     fn params(&self) -> serde_json::Value {
-        serde_json::json!({ "baseline": self.baseline.record(), "eps": self.eps, "memory_bytes": self.budget.bytes })
+        serde_json::json!({ "baseline": self.baseline.record(), "eps": self.eps, "composition": self.composition, "memory_bytes": self.budget.bytes })
     }
 
     fn attribute(&self, model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar) -> Result<Attributions<B::InnerBackend>> {
         check_batch(&x, target)?;
         let u = self.baseline.make(&x, model.input_shape())?;
-        deeplift::<B, M>(model, x, u, target, self.eps)
+        deeplift::<B, M>(model, x, u, target, self.eps, self.composition)
     }
 }
 
@@ -59,7 +68,7 @@ where
 ///
 /// # Shapes
 /// - `x`, `u`: `[N, D]`; returns values `[N, D]` and N gaps
-pub fn deeplift<B, M>(model: &M, x: Tensor<B::InnerBackend, 2>, u: Tensor<B::InnerBackend, 2>, target: &Scalar, eps: f64) -> Result<Attributions<B::InnerBackend>>
+pub fn deeplift<B, M>(model: &M, x: Tensor<B::InnerBackend, 2>, u: Tensor<B::InnerBackend, 2>, target: &Scalar, eps: f64, composition: Composition) -> Result<Attributions<B::InnerBackend>>
 where
     B: AutodiffBackend,
     M: Classifier<B> + AutodiffModule<B>,
@@ -79,7 +88,7 @@ where
         let (xc, idx) = padded(&x, start, end, r);
         let (uc, _) = padded(&u, start, end, r);
         let t = target.rows(idx);
-        let p = propagate::<B, M>(model, xc.clone(), Some(uc.clone()), &t, Rules::DeepLift { eps })?;
+        let p = propagate::<B, M>(model, xc.clone(), Some(uc.clone()), &t, Rules::DeepLift { eps, composition })?;
         let u_logits = p.ref_logits.ok_or_else(|| Error::Shape("deeplift: the reference's logits are missing".into()))?;
         let k = p.logits.dims()[1];
         let cot = t.logit_cotangent::<B::InnerBackend>(k, "deeplift", &p.logits.device())?;

@@ -146,14 +146,7 @@ impl Method {
             Method::Saliency => "saliency".into(),
             Method::InputXGradient => "input_x_gradient".into(),
             Method::IntegratedGradients { rule, steps, .. } => format!("ig_{}_{steps}", rule.as_str()),
-            Method::Noise { kind, samples, of, .. } => {
-                let k = match kind {
-                    NoiseKind::SmoothGrad => "smoothgrad",
-                    NoiseKind::SmoothGradSq => "smoothgrad_sq",
-                    NoiseKind::VarGrad => "vargrad",
-                };
-                format!("{k}_{samples}_{}", of.label())
-            }
+            Method::Noise { kind, samples, of, .. } => format!("{}_{samples}_{}", kind.as_str(), of.label()),
             Method::GradientShap { samples, .. } => format!("gradient_shap_{samples}"),
             Method::DeepShap => "deep_shap".into(),
             Method::DeepLift { .. } => "deeplift".into(),

@@ -26,14 +26,27 @@ use crate::rng::Seed;
 
 /// How the samples are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum NoiseKind {
     /// Mean of the attributions.
+    #[serde(rename = "smoothgrad")]
     SmoothGrad,
     /// Mean of the squared attributions.
+    #[serde(rename = "smoothgrad_sq")]
     SmoothGradSq,
     /// Variance of the attributions.
+    #[serde(rename = "vargrad")]
     VarGrad,
+}
+
+impl NoiseKind {
+    /// Captum's `nt_type` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoiseKind::SmoothGrad => "smoothgrad",
+            NoiseKind::SmoothGradSq => "smoothgrad_sq",
+            NoiseKind::VarGrad => "vargrad",
+        }
+    }
 }
 
 /// The noise's standard deviation.
@@ -119,12 +132,7 @@ where
     A: Attribution<B, M>,
 {
     fn name(&self) -> String {
-        let k = match self.kind {
-            NoiseKind::SmoothGrad => "smoothgrad",
-            NoiseKind::SmoothGradSq => "smoothgrad_sq",
-            NoiseKind::VarGrad => "vargrad",
-        };
-        format!("{k}({})", self.inner.name())
+        format!("{}({})", self.kind.as_str(), self.inner.name())
     }
 
     fn params(&self) -> serde_json::Value {

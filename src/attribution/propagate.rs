@@ -43,6 +43,8 @@ pub enum Rules {
     DeepLift {
         /// Below this |Δx| the plain gradient is used.
         eps: f64,
+        /// How the rules of adjacent nonlinearities compose.
+        composition: Composition,
     },
     /// Layer-wise relevance propagation with the ε rule (and z⁺ on dense and conv layers when
     /// `z_plus`).
@@ -64,6 +66,21 @@ impl Rules {
             Rules::Lrp { z_plus: true, .. } => "lrp (z+ rule)",
         }
     }
+}
+
+/// How DeepLIFT's rules of two adjacent nonlinearities (a ReLU feeding a max-pool) compose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Composition {
+    /// The chain rule of multipliers (Shrikumar et al. 2017, §3.3): the ReLU's rule multiplies
+    /// the multipliers the max-pool's rule produced. Attributions sum to t(x) − t(u).
+    #[default]
+    Chain,
+    /// What Captum 0.9's hooks compute: the ReLU's hook reads the gradient recorded on its output
+    /// before the max-pool's hook rewrote it, i.e. the plain max-pool gradient, so the max-pool's
+    /// rule is lost wherever the ReLU's rescale applies. Attributions then do not sum to
+    /// t(x) − t(u) (on the fixture's Madry CNN by 3–5 %; captum#1104). For cross-checks only.
+    Captum,
 }
 
 /// What the forward pass kept of one operation: its input, the reference's input, and the tapes
@@ -176,7 +193,10 @@ fn vjp<B: AutodiffBackend>(op: &Op<'_, B>, x: Tensor<Inner<B>, 4>, g: Tensor<Inn
 }
 
 fn backward<B: AutodiffBackend>(ops: &[Op<'_, B>], tapes: &[Tape<Inner<B>>], mut g: Tensor<Inner<B>, 4>, rules: Rules) -> Result<Tensor<Inner<B>, 4>> {
+    // Captum's composition: the plain max-pool gradient, read by the nonlinearity just below it.
+    let mut stale: Option<Tensor<Inner<B>, 4>> = None;
     for (op, tape) in ops.iter().zip(tapes).rev() {
+        let read_stale = stale.take();
         g = match op {
             Op::Image(_) | Op::Flatten => g.reshape(tape.x.dims()),
             Op::Residual { body, shortcut, .. } => {
@@ -188,12 +208,17 @@ fn backward<B: AutodiffBackend>(ops: &[Op<'_, B>], tapes: &[Tape<Inner<B>>], mut
             Op::Act { act, .. } => match rules {
                 Rules::Gradient => vjp::<B>(op, tape.x.clone(), g)?,
                 Rules::Guided => g.clamp_min(0.0) * tape.x.clone().greater_elem(0.0).float(),
-                Rules::DeepLift { eps } => rescale::<B>(op, *act, tape, g, eps)?,
+                Rules::DeepLift { eps, .. } => rescale::<B>(op, *act, tape, g, read_stale, eps)?,
                 Rules::Lrp { .. } => g,
             },
             Op::MaxPool { .. } => match rules {
                 Rules::Gradient | Rules::Guided => vjp::<B>(op, tape.x.clone(), g)?,
-                Rules::DeepLift { eps } => deeplift_max_pool::<B>(op, tape, g, eps)?,
+                Rules::DeepLift { eps, composition } => {
+                    if composition == Composition::Captum {
+                        stale = Some(vjp::<B>(op, tape.x.clone(), g.clone())?);
+                    }
+                    deeplift_max_pool::<B>(op, tape, g, eps)?
+                }
                 Rules::Lrp { eps, .. } => lrp_linear::<B>(op, tape.x.clone(), g, eps)?,
             },
             Op::Dense { layer, scale, name } => match rules {
@@ -222,15 +247,16 @@ fn backward<B: AutodiffBackend>(ops: &[Op<'_, B>], tapes: &[Tape<Inner<B>>], mut
 }
 
 /// DeepLIFT's rescale rule at an elementwise nonlinearity: `g·Δy/Δx`, or the plain gradient where
-/// |Δx| < eps (Captum's `nonlinear`).
-fn rescale<B: AutodiffBackend>(op: &Op<'_, B>, act: Activation, tape: &Tape<Inner<B>>, g: Tensor<Inner<B>, 4>, eps: f64) -> Result<Tensor<Inner<B>, 4>> {
+/// |Δx| < eps (Captum's `nonlinear`). With Captum's composition, `stale` (the plain gradient
+/// through the max-pool above) replaces `g` in the rescale branch.
+fn rescale<B: AutodiffBackend>(op: &Op<'_, B>, act: Activation, tape: &Tape<Inner<B>>, g: Tensor<Inner<B>, 4>, stale: Option<Tensor<Inner<B>, 4>>, eps: f64) -> Result<Tensor<Inner<B>, 4>> {
     let r = tape.r.clone().ok_or_else(|| Error::Shape(format!("layer `{}`: DeepLIFT needs the reference's activations", op.name())))?;
     let x = tape.x.clone();
     let dx = x.clone() - r.clone();
     let dy = act.apply(x.clone()) - act.apply(r);
     let plain = vjp::<B>(op, x, g.clone())?;
     let small = dx.clone().abs().lower_elem(eps);
-    Ok((g * dy / dx).mask_where(small, plain))
+    Ok((stale.unwrap_or(g) * dy / dx).mask_where(small, plain))
 }
 
 /// Captum's DeepLIFT rule at max-pooling: the output difference of each window, split into the

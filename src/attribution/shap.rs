@@ -19,6 +19,7 @@ use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::deeplift::{deeplift, DEFAULT_EPS};
+use super::propagate::Composition;
 use super::gradient::scalar_gradients;
 use super::{check_batch, example_seed, from_vec64, rows_of, to_vec64, Attribution, Attributions, Budget, Scalar};
 use crate::error::{Error, Result};
@@ -180,14 +181,16 @@ pub struct DeepShap {
     pub background: Array2<f32>,
     /// DeepLIFT's threshold on |Δx|.
     pub eps: f64,
+    /// How DeepLIFT's rules of adjacent nonlinearities compose.
+    pub composition: Composition,
     /// Memory budget of one batch.
     pub budget: Budget,
 }
 
 impl DeepShap {
-    /// DeepSHAP over `background` with Captum's default threshold.
+    /// DeepSHAP over `background` with Captum's default threshold and chained rules.
     pub fn new(background: Array2<f32>) -> Self {
-        DeepShap { background, eps: DEFAULT_EPS, budget: Budget::default() }
+        DeepShap { background, eps: DEFAULT_EPS, composition: Composition::Chain, budget: Budget::default() }
     }
 }
 
@@ -201,7 +204,7 @@ where
     }
 
     fn params(&self) -> serde_json::Value {
-        serde_json::json!({ "background": record_background(&self.background), "eps": self.eps, "memory_bytes": self.budget.bytes })
+        serde_json::json!({ "background": record_background(&self.background), "eps": self.eps, "composition": self.composition, "memory_bytes": self.budget.bytes })
     }
 
     fn attribute(&self, model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar) -> Result<Attributions<B::InnerBackend>> {
@@ -225,7 +228,7 @@ where
                 ur.extend_from_slice(&bg[(q % nb) * d..(q % nb + 1) * d]);
             }
             let scalar = target.rows((r..end).map(|q| q / nb));
-            let a = deeplift::<B, M>(model, from_vec64(xr, [len, d], &device), from_vec64(ur, [len, d], &device), &scalar, self.eps)?;
+            let a = deeplift::<B, M>(model, from_vec64(xr, [len, d], &device), from_vec64(ur, [len, d], &device), &scalar, self.eps, self.composition)?;
             let v = to_vec64(&a.values)?;
             let g = a.gap.unwrap_or_default();
             for q in r..end {

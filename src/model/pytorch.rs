@@ -1,11 +1,21 @@
-//! Loading PyTorch weights: torchvision ResNet state dicts into [`ResNet`].
+//! Loading PyTorch weights: state dicts of every model of the zoo.
 //!
 //! The file is a `torch.save(model.state_dict(), path)` archive (zip format, or the legacy pickle
-//! format) read with burn-store's PyTorch reader. Keys follow torchvision's `resnet18`/`resnet50`:
-//! `conv1`, `bn1`, `layer{1..4}.{i}.{conv,bn}{1,2,3}`, `layer{s}.{i}.downsample.{0,1}` (the
-//! projection conv and its BN) and `fc`; BN layers carry `weight` (γ), `bias` (β), `running_mean`,
-//! `running_var` and `num_batches_tracked` (ignored: it only matters for momentum = None). A
-//! leading `module.` on every key (from `nn.DataParallel`) is stripped.
+//! format) read with burn-store's PyTorch reader. Keys are the models' field names, which for the
+//! ResNets are torchvision's `resnet18`/`resnet50` keys:
+//!
+//! | model | keys |
+//! |---|---|
+//! | linear | `fc` |
+//! | MLP | `hidden.{i}`, `out` |
+//! | Madry CNN | `conv1`, `conv2`, `fc1`, `fc2` |
+//! | ResNet | `conv1`, `bn1`, `layer{1..4}.{i}.{conv,bn}{1,2,3}`, `layer{s}.{i}.downsample.{0,1}`, `fc` |
+//! | VGG11 | `convs.{i}.conv`, `convs.{i}.bn`, `classifier` |
+//!
+//! Each dense layer has `weight` `[out, in]` and `bias`, each convolution `weight`
+//! `[out, in, kh, kw]` (and `bias` where the model has one); BN layers carry `weight` (γ), `bias`
+//! (β), `running_mean`, `running_var` and `num_batches_tracked` (ignored: it only matters for
+//! momentum = None). A leading `module.` on every key (from `nn.DataParallel`) is stripped.
 //!
 //! Loading is strict, like PyTorch's `load_state_dict(strict=True)`: every tensor of the model must
 //! be in the file with the same shape, and every tensor of the file must be used, so a ResNet50
@@ -24,6 +34,7 @@ use burn_store::TensorSnapshot;
 
 use super::norm::BatchNorm2d;
 use super::resnet::{Block, ConvBn, ResNet};
+use super::Net;
 use crate::error::{Error, Result};
 
 /// Suffix of the BN counter that PyTorch stores and burn does not need.
@@ -31,19 +42,58 @@ const IGNORED_SUFFIX: &str = ".num_batches_tracked";
 /// Prefix that `nn.DataParallel` adds to every key.
 const DATA_PARALLEL_PREFIX: &str = "module.";
 
-/// The tensors of one state-dict file, consumed key by key.
-struct StateDict {
+/// One tensor of a state dict: read lazily from a file, or given.
+enum Entry {
+    Snapshot(TensorSnapshot),
+    Data(TensorData),
+}
+
+impl Entry {
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            Entry::Snapshot(s) => s.shape.as_slice().to_vec(),
+            Entry::Data(d) => d.shape.as_slice().to_vec(),
+        }
+    }
+    fn dtype(&self) -> burn::tensor::DType {
+        match self {
+            Entry::Snapshot(s) => s.dtype,
+            Entry::Data(d) => d.dtype,
+        }
+    }
+    fn data(self) -> std::result::Result<TensorData, String> {
+        match self {
+            Entry::Snapshot(s) => s.to_data().map_err(|e| format!("{e:?}")),
+            Entry::Data(d) => Ok(d),
+        }
+    }
+}
+
+/// The tensors of one state dict, consumed key by key.
+pub struct StateDict {
     path: PathBuf,
-    tensors: HashMap<String, TensorSnapshot>,
+    tensors: HashMap<String, Entry>,
+}
+
+impl core::fmt::Debug for StateDict {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "StateDict({}, {} tensors)", self.path.display(), self.tensors.len())
+    }
 }
 
 impl StateDict {
-    fn open(path: &Path) -> Result<Self> {
+    /// Given tensors, named `name` in errors (tests build state dicts this way).
+    pub fn from_data(name: impl Into<PathBuf>, tensors: HashMap<String, TensorData>) -> Self {
+        StateDict { path: name.into(), tensors: tensors.into_iter().map(|(k, v)| (k, Entry::Data(v))).collect() }
+    }
+
+    /// Reads a `torch.save(state_dict)` file.
+    pub fn open(path: &Path) -> Result<Self> {
         let reader = PytorchReader::new(path).map_err(|e| match e {
             PytorchError::Io(source) => Error::Io { path: path.to_path_buf(), source },
             other => Error::Format { path: path.to_path_buf(), reason: format!("not a readable PyTorch state dict: {other}") },
         })?;
-        let mut tensors = reader.into_tensors();
+        let mut tensors: HashMap<String, Entry> = reader.into_tensors().into_iter().map(|(k, v)| (k, Entry::Snapshot(v))).collect();
         if !tensors.is_empty() && tensors.keys().all(|k| k.starts_with(DATA_PARALLEL_PREFIX)) {
             tensors = tensors.into_iter().map(|(k, v)| (k[DATA_PARALLEL_PREFIX.len()..].to_string(), v)).collect();
         }
@@ -58,14 +108,14 @@ impl StateDict {
     /// and uploads it to `device`.
     fn take<B: Backend, const D: usize>(&mut self, key: &str, shape: [usize; D], device: &B::Device) -> Result<Tensor<B, D>> {
         let snap = self.tensors.remove(key).ok_or_else(|| self.err(format!("missing key `{key}` (the model expects shape {shape:?})")))?;
-        let found = snap.shape.as_slice().to_vec();
+        let found = snap.shape();
         if found != shape {
             return Err(self.err(format!("key `{key}` has shape {found:?} in the file; the model expects {shape:?}")));
         }
-        if !snap.dtype.is_float() {
-            return Err(self.err(format!("key `{key}` has dtype {:?}; a float tensor is expected", snap.dtype)));
+        if !snap.dtype().is_float() {
+            return Err(self.err(format!("key `{key}` has dtype {:?}; a float tensor is expected", snap.dtype())));
         }
-        let data: TensorData = snap.to_data().map_err(|e| self.err(format!("key `{key}`: cannot read its data: {e:?}")))?;
+        let data: TensorData = snap.data().map_err(|e| self.err(format!("key `{key}`: cannot read its data: {e}")))?;
         Ok(Tensor::from_data(data.convert::<f32>(), device))
     }
 
@@ -168,6 +218,58 @@ impl StateDict {
 /// names the file and the key.
 pub fn load_pytorch_resnet<B: Backend>(model: ResNet<B>, path: &Path) -> Result<ResNet<B>> {
     let mut sd = StateDict::open(path)?;
+    let m = resnet(&mut sd, model)?;
+    sd.finish()?;
+    Ok(m)
+}
+
+/// Loads the state dict in `path` into `net` (keys in the module docs; strict, as
+/// [`load_pytorch_resnet`]).
+pub fn load_pytorch<B: Backend>(net: Net<B>, path: &Path) -> Result<Net<B>> {
+    load_state_dict(net, StateDict::open(path)?)
+}
+
+/// Loads `sd` into `net`: every tensor of the model from the state dict, and every tensor of the
+/// state dict used.
+pub fn load_state_dict<B: Backend>(net: Net<B>, mut sd: StateDict) -> Result<Net<B>> {
+    let net = match net {
+        Net::Linear(mut m) => {
+            m.fc = sd.linear("fc", m.fc)?;
+            Net::Linear(m)
+        }
+        Net::Mlp(mut m) => {
+            m.hidden = m.hidden.into_iter().enumerate().map(|(i, l)| sd.linear(&format!("hidden.{i}"), l)).collect::<Result<_>>()?;
+            m.out = sd.linear("out", m.out)?;
+            Net::Mlp(m)
+        }
+        Net::Cnn(mut m) => {
+            m.conv1 = sd.conv("conv1", m.conv1)?;
+            m.conv2 = sd.conv("conv2", m.conv2)?;
+            m.fc1 = sd.linear("fc1", m.fc1)?;
+            m.fc2 = sd.linear("fc2", m.fc2)?;
+            Net::Cnn(m)
+        }
+        Net::ResNet(m) => Net::ResNet(resnet(&mut sd, m)?),
+        Net::Vgg(mut m) => {
+            m.convs = m
+                .convs
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut c)| {
+                    c.conv = sd.conv(&format!("convs.{i}.conv"), c.conv)?;
+                    c.bn = sd.bn(&format!("convs.{i}.bn"), c.bn)?;
+                    Ok(c)
+                })
+                .collect::<Result<_>>()?;
+            m.classifier = sd.linear("classifier", m.classifier)?;
+            Net::Vgg(m)
+        }
+    };
+    sd.finish()?;
+    Ok(net)
+}
+
+fn resnet<B: Backend>(sd: &mut StateDict, model: ResNet<B>) -> Result<ResNet<B>> {
     let mut m = model;
     m.conv1 = sd.conv("conv1", m.conv1)?;
     m.bn1 = sd.bn("bn1", m.bn1)?;
@@ -176,6 +278,5 @@ pub fn load_pytorch_resnet<B: Backend>(model: ResNet<B>, path: &Path) -> Result<
     m.layer3 = sd.stage("layer3", m.layer3)?;
     m.layer4 = sd.stage("layer4", m.layer4)?;
     m.fc = sd.linear("fc", m.fc)?;
-    sd.finish()?;
     Ok(m)
 }

@@ -16,6 +16,7 @@ use crate::plot::grid::{image_grid_png, GridStyle};
 use crate::rng::Seed;
 use crate::verify::{self, Verdict};
 
+pub mod attribute;
 pub mod train;
 
 /// inputgrad: executable theory and reproducible experiments on input-gradient attributions.
@@ -44,6 +45,9 @@ pub enum Command {
     },
     /// Train a model (checkpoints each epoch; re-running the same command resumes).
     Train(Box<train::TrainArgs>),
+    /// Attributions of a trained model (`--run DIR` from `train`, or `--pytorch FILE --model
+    /// ARCH`) on examples of a data set: OUT/<method>.npy, meta.json and attributions.png.
+    Attribute(Box<attribute::AttributeArgs>),
     /// Run experiment ID (spec experiments/ID.toml): train what is not stored yet, write
     /// FIGURES/ID*.csv, .png, .svg and ID.meta.json. Re-running resumes from the finished cells.
     Run {
@@ -161,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Verify { filter, json, list } => verify_cmd(filter.as_deref(), json, list),
         Command::Train(args) => train::run(&args),
+        Command::Attribute(args) => attribute::run(&args),
         Command::Run { id, scale, figures_dir, experiments_dir } => run_cmd(&id, scale, figures_dir, experiments_dir),
         Command::Plot { id, figures_dir } => plot_cmd(&id, &figures_dir),
         Command::Data { command } => match command {

@@ -274,25 +274,31 @@ pub enum OptimArg {
     Adam,
 }
 
+/// The model of `--model`, `--width`, `--activation` and `--stem` for inputs of `input_dim`
+/// coordinates (shared by `train` and `attribute --pytorch`).
+pub fn model_spec(model: ModelArg, width: usize, activation: ActivationArg, stem: StemArg, input_dim: usize) -> ModelSpec {
+    let activation = match activation {
+        ActivationArg::Relu => Activation::Relu,
+        ActivationArg::Softplus => Activation::Softplus,
+    };
+    let stem = match stem {
+        StemArg::Cifar => Stem::Cifar,
+        StemArg::Imagenet => Stem::Imagenet,
+    };
+    match model {
+        ModelArg::Linear => ModelSpec::Linear,
+        ModelArg::Mlp1 => ModelSpec::Mlp { hidden: vec![width], activation, mean_field: false },
+        ModelArg::Mlp2x => ModelSpec::Mlp { hidden: vec![2 * input_dim, 2 * input_dim], activation, mean_field: false },
+        ModelArg::MadryCnn => ModelSpec::MadryCnn { activation },
+        ModelArg::Resnet18 => ModelSpec::ResNet { depth: ResNetDepth::R18, stem, activation },
+        ModelArg::Resnet50 => ModelSpec::ResNet { depth: ResNetDepth::R50, stem, activation },
+        ModelArg::Vgg11 => ModelSpec::Vgg11 { activation },
+    }
+}
+
 impl TrainArgs {
     fn model_spec(&self, input_dim: usize) -> ModelSpec {
-        let activation = match self.activation {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Softplus => Activation::Softplus,
-        };
-        let stem = match self.stem {
-            StemArg::Cifar => Stem::Cifar,
-            StemArg::Imagenet => Stem::Imagenet,
-        };
-        match self.model {
-            ModelArg::Linear => ModelSpec::Linear,
-            ModelArg::Mlp1 => ModelSpec::Mlp { hidden: vec![self.width], activation, mean_field: false },
-            ModelArg::Mlp2x => ModelSpec::Mlp { hidden: vec![2 * input_dim, 2 * input_dim], activation, mean_field: false },
-            ModelArg::MadryCnn => ModelSpec::MadryCnn { activation },
-            ModelArg::Resnet18 => ModelSpec::ResNet { depth: ResNetDepth::R18, stem, activation },
-            ModelArg::Resnet50 => ModelSpec::ResNet { depth: ResNetDepth::R50, stem, activation },
-            ModelArg::Vgg11 => ModelSpec::Vgg11 { activation },
-        }
+        model_spec(self.model, self.width, self.activation, self.stem, input_dim)
     }
 
     fn threat(&self, range: (f32, f32)) -> anyhow::Result<ThreatModel> {
@@ -525,6 +531,7 @@ where
     let meta = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "data": args.data,
+        "classes": args.classes,
         "train_examples": tr.len(),
         "test_examples": te.len(),
         "model": spec,

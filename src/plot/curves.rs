@@ -105,11 +105,9 @@ pub fn line_plot_bytes(plot: &LinePlot, size: (u32, u32), legend: Legend) -> Res
 }
 
 /// Renders one drawing twice, into an RGB bitmap (encoded as PNG) and into SVG text.
-pub(crate) fn render(
-    size: (u32, u32),
-    bitmap: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> std::result::Result<(), String>,
-    svg: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> std::result::Result<(), String>,
-) -> Result<(Vec<u8>, String)> {
+/// Draws with `bitmap` into a PNG of `size` (figures whose SVG would hold one rectangle per
+/// pixel, such as image grids, are written as PNG only).
+pub(crate) fn render_png(size: (u32, u32), bitmap: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> std::result::Result<(), String>) -> Result<Vec<u8>> {
     let bad = |e: String| Error::param("figure", e);
     let (w, h) = size;
     let mut buf = vec![0u8; w as usize * h as usize * 3];
@@ -121,6 +119,16 @@ pub(crate) fn render(
     let img = image::RgbImage::from_raw(w, h, buf).ok_or_else(|| Error::Shape("bitmap buffer does not match the figure size".into()))?;
     let mut png = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).map_err(|e| bad(e.to_string()))?;
+    Ok(png)
+}
+
+pub(crate) fn render(
+    size: (u32, u32),
+    bitmap: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> std::result::Result<(), String>,
+    svg: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> std::result::Result<(), String>,
+) -> Result<(Vec<u8>, String)> {
+    let bad = |e: String| Error::param("figure", e);
+    let png = render_png(size, bitmap)?;
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();

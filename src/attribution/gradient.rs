@@ -60,7 +60,7 @@ pub fn row_block<B: Backend, M: Classifier<B>>(model: &M) -> usize {
 
 /// Most rows of one model evaluation: enough for the products to run at full speed (on the
 /// seed-000 MLP, 64-row products run at ≥ 90 % of the throughput of 256-row ones; benches/README.md).
-pub const MAX_BLOCK_ROWS: usize = 64;
+pub const MAX_BLOCK_ROWS: usize = 512;
 /// Activation bytes one evaluation block aims at (256 MiB: a quarter of the default budget).
 pub const BLOCK_BYTES: u64 = 1 << 28;
 
@@ -128,10 +128,13 @@ where
 {
     let device = x.device();
     let mut vs = Vec::new();
+    // Detached parameters: a forward pass with tracked ones would record (and keep) an autodiff
+    // graph that no backward pass ever frees.
+    let frozen = model.clone().no_grad();
     let value = |xb: Tensor<B::InnerBackend, 2>, t: Scalar| -> Result<Tensor<B::InnerBackend, 1>> {
         let xa: Tensor<B, 2> = Tensor::from_inner(xb);
-        check_input(model, &xa)?;
-        Ok(target_value(model.logits(xa), &t.grad_target::<B::InnerBackend>(&device).map(Tensor::from_inner)).inner())
+        check_input(&frozen, &xa)?;
+        Ok(target_value(frozen.logits(xa), &t.grad_target::<B::InnerBackend>(&device).map(Tensor::from_inner)).inner())
     };
     per_block(&x, target, row_block(model), value, |v, len| vs.push(v.slice([0..len])))?;
     Ok(Tensor::cat(vs, 0))
@@ -148,12 +151,13 @@ where
         return Err(Error::param("inputs", "no examples to attribute"));
     }
     let r = row_block(model);
+    let frozen = model.clone().no_grad();
     let mut out = Vec::with_capacity(n.div_ceil(r));
     for (start, end) in blocks(n, r) {
         let (xb, _) = padded(&x, start, end, r);
         let xa: Tensor<B, 2> = Tensor::from_inner(xb);
-        check_input(model, &xa)?;
-        out.push(model.logits(xa).inner().slice([0..end - start]));
+        check_input(&frozen, &xa)?;
+        out.push(frozen.logits(xa).inner().slice([0..end - start]));
     }
     Ok(Tensor::cat(out, 0))
 }

@@ -106,22 +106,40 @@ pub struct NoiseTunnel<A> {
 
 impl<A> NoiseTunnel<A> {
     /// The noise of every example: `[N][n·D]`, sample-major within an example (standard normal
-    /// f32 draws times σ).
+    /// f32 draws times σ) — what [`Attribution::attribute`] draws, sample by sample, as it goes.
     pub fn draw_noise(&self, rows: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
-        self.sigma.validate()?;
+        let mut streams = self.streams(rows)?;
         Ok(rows
             .iter()
-            .map(|row| {
-                let s = self.sigma.for_row(row);
-                let mut rng = example_seed(self.seed, row).rng();
-                (0..self.samples * row.len())
-                    .map(|_| {
-                        let z: f32 = StandardNormal.sample(&mut rng);
-                        f64::from(z) * s
-                    })
-                    .collect()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut z = vec![0.0; self.samples * row.len()];
+                z.chunks_mut(row.len()).for_each(|s| streams.fill(i, s));
+                z
             })
             .collect())
+    }
+
+    fn streams(&self, rows: &[Vec<f64>]) -> Result<NoiseStreams> {
+        self.sigma.validate()?;
+        Ok(NoiseStreams { rngs: rows.iter().map(|r| example_seed(self.seed, r).rng()).collect(), sigma: rows.iter().map(|r| self.sigma.for_row(r)).collect() })
+    }
+}
+
+/// One random stream per example, drawn from sample by sample.
+struct NoiseStreams {
+    rngs: Vec<crate::rng::Rng>,
+    sigma: Vec<f64>,
+}
+
+impl NoiseStreams {
+    /// Example i's next noise sample into `out`.
+    fn fill(&mut self, i: usize, out: &mut [f64]) {
+        let s = self.sigma[i];
+        for v in out {
+            let z: f32 = StandardNormal.sample(&mut self.rngs[i]);
+            *v = f64::from(z) * s;
+        }
     }
 }
 
@@ -144,8 +162,8 @@ where
 
     fn attribute(&self, model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar) -> Result<Attributions<B::InnerBackend>> {
         check_batch(&x, target)?;
-        let noise = self.draw_noise(&rows_of(&x)?)?;
-        self.attribute_with_noise(model, x, target, &noise)
+        let mut streams = self.streams(&rows_of(&x)?)?;
+        self.run(model, x, target, &mut |i, _, out| streams.fill(i, out))
     }
 }
 
@@ -163,11 +181,24 @@ impl<A> NoiseTunnel<A> {
     {
         let [n, d] = check_batch(&x, target)?;
         let m = self.samples;
-        if m == 0 {
-            return Err(Error::param("samples", "a noise wrapper needs at least 1 sample"));
-        }
         if noise.len() != n || noise.iter().any(|z| z.len() != m * d) {
             return Err(Error::Shape(format!("noise for {n} examples of {m} samples × {d} coordinates expected")));
+        }
+        self.run(model, x, target, &mut |i, j, out| out.copy_from_slice(&noise[i][j * d..(j + 1) * d]))
+    }
+
+    /// The wrapper with example i's j-th noise sample written by `noise(i, j, out)`, called for
+    /// j = 0..n−1 in order for each example.
+    fn run<B, M>(&self, model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar, noise: &mut dyn FnMut(usize, usize, &mut [f64])) -> Result<Attributions<B::InnerBackend>>
+    where
+        B: AutodiffBackend,
+        M: Classifier<B> + AutodiffModule<B>,
+        A: Attribution<B, M>,
+    {
+        let [n, d] = check_batch(&x, target)?;
+        let m = self.samples;
+        if m == 0 {
+            return Err(Error::param("samples", "a noise wrapper needs at least 1 sample"));
         }
         let device = x.device();
         let xs = rows_of(&x)?;
@@ -182,10 +213,11 @@ impl<A> NoiseTunnel<A> {
         let mut r = 0;
         while r < total {
             let end = (r + chunk).min(total);
-            let mut vals = Vec::with_capacity((end - r) * d);
-            for q in r..end {
+            let mut vals = vec![0.0; (end - r) * d];
+            for (q, row) in (r..end).zip(vals.chunks_mut(d)) {
                 let (i, j) = (q / m, q % m);
-                vals.extend(xs[i].iter().zip(&noise[i][j * d..(j + 1) * d]).map(|(a, z)| a + z));
+                noise(i, j, row);
+                row.iter_mut().zip(&xs[i]).for_each(|(v, a)| *v += a);
             }
             let noisy = from_vec64::<B::InnerBackend>(vals, [end - r, d], &device);
             let a = to_vec64(&self.inner.attribute(model, noisy, &target.rows((r..end).map(|q| q / m)))?.values)?;

@@ -70,24 +70,51 @@ pub struct ShapDraws {
     pub noise: Vec<f64>,
 }
 
+/// One sample of GradientSHAP: the background row, α, and the input noise written into a row.
+type DrawFn<'a> = dyn FnMut(usize, usize, &mut [f64]) -> (usize, f32) + 'a;
+
 impl GradientShap {
-    /// Draws baseline indices, α and noise for the examples `rows`.
-    pub fn draw(&self, rows: &[Vec<f64>]) -> Result<ShapDraws> {
-        if !(self.sigma.is_finite() && self.sigma >= 0.0) {
-            return Err(Error::param("sigma", format!("must be finite and >= 0, got {}", self.sigma)));
+    fn check_sigma(&self) -> Result<()> {
+        if self.sigma.is_finite() && self.sigma >= 0.0 {
+            Ok(())
+        } else {
+            Err(Error::param("sigma", format!("must be finite and >= 0, got {}", self.sigma)))
         }
-        let nb = self.background.nrows();
+    }
+
+    /// One random stream per example; `next(i, noise)` draws example i's next sample (background
+    /// row, α, then D noise values when σ > 0).
+    fn streams(&self, rows: &[Vec<f64>]) -> Vec<crate::rng::Rng> {
+        rows.iter().map(|r| example_seed(self.seed, r).rng()).collect()
+    }
+
+    fn next(&self, rng: &mut crate::rng::Rng, noise: &mut [f64]) -> (usize, f32) {
+        let b = rng.random_range(0..self.background.nrows().max(1));
+        let a = rng.random::<f32>();
+        for v in noise.iter_mut() {
+            *v = if self.sigma > 0.0 {
+                let z: f32 = StandardNormal.sample(rng);
+                f64::from(z) * self.sigma
+            } else {
+                0.0
+            };
+        }
+        (b, a)
+    }
+
+    /// The draws of the examples `rows` (what [`Attribution::attribute`] draws as it goes).
+    pub fn draw(&self, rows: &[Vec<f64>]) -> Result<ShapDraws> {
+        self.check_sigma()?;
+        let mut streams = self.streams(rows);
         let mut out = ShapDraws { baseline: Vec::new(), alpha: Vec::new(), noise: Vec::new() };
-        for row in rows {
-            let mut rng = example_seed(self.seed, row).rng();
+        for (i, row) in rows.iter().enumerate() {
+            let mut z = vec![0.0; row.len()];
             for _ in 0..self.samples {
-                out.baseline.push(rng.random_range(0..nb.max(1)));
-                out.alpha.push(rng.random::<f32>());
+                let (b, a) = self.next(&mut streams[i], &mut z);
+                out.baseline.push(b);
+                out.alpha.push(a);
                 if self.sigma > 0.0 {
-                    out.noise.extend((0..row.len()).map(|_| {
-                        let z: f32 = StandardNormal.sample(&mut rng);
-                        f64::from(z) * self.sigma
-                    }));
+                    out.noise.extend_from_slice(&z);
                 }
             }
         }
@@ -104,34 +131,57 @@ impl GradientShap {
         M: Classifier<B> + AutodiffModule<B>,
     {
         let [n, d] = check_batch(&x, target)?;
+        let total = n * self.samples;
+        if draws.baseline.len() != total || draws.alpha.len() != total || !(draws.noise.is_empty() || draws.noise.len() == total * d) {
+            return Err(Error::Shape(format!("draws for {n} examples × {} samples expected", self.samples)));
+        }
+        if let Some(&b) = draws.baseline.iter().find(|&&b| b >= self.background.nrows()) {
+            return Err(Error::param("background", format!("drawn row {b} is outside the {} background rows", self.background.nrows())));
+        }
+        let m = self.samples;
+        self.run(model, x, target, &mut |i, j, out| {
+            let q = i * m + j;
+            if draws.noise.is_empty() {
+                out.fill(0.0);
+            } else {
+                out.copy_from_slice(&draws.noise[q * d..(q + 1) * d]);
+            }
+            (draws.baseline[q], draws.alpha[q])
+        })
+    }
+
+    /// GradientSHAP with example i's j-th sample drawn by `draw(i, j, noise)`, called for
+    /// j = 0..n−1 in order for each example.
+    fn run<B, M>(&self, model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar, draw: &mut DrawFn<'_>) -> Result<Attributions<B::InnerBackend>>
+    where
+        B: AutodiffBackend,
+        M: Classifier<B> + AutodiffModule<B>,
+    {
+        let [n, d] = check_batch(&x, target)?;
         check_background(&self.background, d)?;
         let m = self.samples;
         if m == 0 {
             return Err(Error::param("samples", "GradientSHAP needs at least 1 sample"));
         }
         let total = n * m;
-        if draws.baseline.len() != total || draws.alpha.len() != total || !(draws.noise.is_empty() || draws.noise.len() == total * d) {
-            return Err(Error::Shape(format!("draws for {n} examples × {m} samples expected")));
-        }
-        if let Some(&b) = draws.baseline.iter().find(|&&b| b >= self.background.nrows()) {
-            return Err(Error::param("background", format!("drawn row {b} is outside the {} background rows", self.background.nrows())));
-        }
         let device = x.device();
         let xs = rows_of(&x)?;
         let bg: Vec<f64> = self.background.iter().map(|&v| f64::from(v)).collect();
         let rows = super::staging_rows(&self.budget, model, d);
         let mut sum = vec![0f64; n * d];
+        let mut noise = vec![0.0; d];
         let mut r = 0;
         while r < total {
             let end = (r + rows).min(total);
             let len = end - r;
             let (mut points, mut diffs) = (Vec::with_capacity(len * d), Vec::with_capacity(len * d));
             for q in r..end {
-                let i = q / m;
-                let b = &bg[draws.baseline[q] * d..(draws.baseline[q] + 1) * d];
-                let a = f64::from(draws.alpha[q]);
+                let (i, j) = (q / m, q % m);
+                let (bi, a) = draw(i, j, &mut noise);
+                let b = &bg[bi * d..(bi + 1) * d];
+                let a = f64::from(a);
                 for c in 0..d {
-                    let xi = xs[i][c] + if draws.noise.is_empty() { 0.0 } else { draws.noise[q * d + c] };
+                    let xi = xs[i][c] + noise[c];
                     // Captum's `_scale_input`: α·x + (1 − α)·b.
                     points.push(a * xi + (1.0 - a) * b[c]);
                     diffs.push(xi - b[c]);
@@ -169,8 +219,9 @@ where
 
     fn attribute(&self, model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar) -> Result<Attributions<B::InnerBackend>> {
         check_batch(&x, target)?;
-        let draws = self.draw(&rows_of(&x)?)?;
-        self.attribute_with_draws(model, x, target, &draws)
+        self.check_sigma()?;
+        let mut streams = self.streams(&rows_of(&x)?);
+        self.run(model, x, target, &mut |i, _, noise| self.next(&mut streams[i], noise))
     }
 }
 

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::data::block_mnist::{self, BlockMnistSpec, NullKind, Placement};
 use crate::data::store::{self, FileState, Status};
 use crate::data::{idx, Normalization, Split};
-use crate::experiment::{self, RunArgs, Scale};
+use crate::experiment::{self, Registry, RunArgs, Scale};
 use crate::plot::grid::{image_grid_png, GridStyle};
 use crate::rng::Seed;
 use crate::verify::{self, Verdict};
@@ -48,21 +48,52 @@ pub enum Command {
     /// Attributions of a trained model (`--run DIR` from `train`, or `--pytorch FILE --model
     /// ARCH`) on examples of a data set: OUT/<method>.npy, meta.json and attributions.png.
     Attribute(Box<attribute::AttributeArgs>),
-    /// Run experiment ID (spec experiments/ID.toml): train what is not stored yet, write
-    /// FIGURES/ID*.csv, .png, .svg and ID.meta.json. Re-running resumes from the finished cells.
+    /// Run experiment ID: compute the cells not stored yet, then write FIGURES/ID*.csv, .png, .svg,
+    /// ID.meta.json and ID.claims.json and print the claims' verdicts. Re-running resumes from the
+    /// finished cells. With --shard i/n only every n-th cell is computed (merge joins them).
     Run {
-        /// Experiment id (the spec's file stem), e.g. `seed002_toy`.
-        id: String,
-        /// quick (minutes on a laptop) or paper (the seed paper's hyperparameters).
-        #[arg(long, value_enum, default_value_t = ScaleArg::Quick)]
-        scale: ScaleArg,
-        /// Output folder.
-        #[arg(long, default_value = "figures")]
-        figures_dir: PathBuf,
-        /// Folder of the spec files.
-        #[arg(long, default_value = "experiments")]
-        experiments_dir: PathBuf,
+        /// Experiment id, e.g. `seed002_toy` (`inputgrad run --list` shows them).
+        #[arg(required_unless_present = "list")]
+        id: Option<String>,
+        /// List the experiments and exit.
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        grid: GridArgs,
+        /// Compute only the cells of shard i of n (0 <= i < n), e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Device: `cpu` (the experiments of this version run on the CPU backend).
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
+    /// Join the cells that shards computed into the results of experiment ID (as the end of an
+    /// unsharded run); fails on missing, unusable or mixed-revision cells.
+    Merge {
+        /// Experiment id.
+        id: String,
+        #[command(flatten)]
+        grid: GridArgs,
+        /// Accept cells computed by different revisions of inputgrad.
+        #[arg(long)]
+        mixed_revisions: bool,
+    },
+    /// List the cells of experiment ID as done / missing / unusable, and stale cell files.
+    Status {
+        /// Experiment id.
+        id: String,
+        #[command(flatten)]
+        grid: GridArgs,
+    },
+    /// Print the built-in spec of experiment ID (a starting point for a variant; save it as
+    /// DIR/ID.toml and pass --experiments-dir DIR).
+    Spec {
+        /// Experiment id.
+        id: String,
+    },
+    /// Write a Slurm job array for experiment ID (one shard per task) and a merge job that runs
+    /// after it; --submit also submits them.
+    Slurm(Box<SlurmArgs>),
     /// Redraw the figures of experiment ID from its CSVs (no training).
     Plot {
         /// Experiment id.
@@ -77,6 +108,64 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+}
+
+/// Where an experiment's spec comes from and its results go.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GridArgs {
+    /// quick (minutes on a laptop) or paper (the seed paper's hyperparameters).
+    #[arg(long, value_enum, default_value_t = ScaleArg::Quick)]
+    pub scale: ScaleArg,
+    /// Output folder.
+    #[arg(long, default_value = "figures")]
+    pub figures_dir: PathBuf,
+    /// Folder of spec files ID.toml overriding the built-in specs (default: ./experiments if it
+    /// has ID.toml, else the spec compiled into the binary).
+    #[arg(long)]
+    pub experiments_dir: Option<PathBuf>,
+}
+
+impl GridArgs {
+    fn run_args(&self) -> RunArgs {
+        let scale = match self.scale {
+            ScaleArg::Quick => Scale::Quick,
+            ScaleArg::Paper => Scale::Paper,
+        };
+        RunArgs { scale, experiments_dir: self.experiments_dir.clone(), figures_dir: self.figures_dir.clone(), shard: None, mixed_revisions: false }
+    }
+}
+
+/// Arguments of `inputgrad slurm`.
+#[derive(Debug, clap::Args)]
+pub struct SlurmArgs {
+    /// Experiment id.
+    pub id: String,
+    /// Array tasks (shards).
+    #[arg(long)]
+    pub array: usize,
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Partition (`#SBATCH --partition`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task (`#SBATCH --time`, e.g. 02:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs per task.
+    #[arg(long)]
+    pub cpus: Option<usize>,
+    /// GPUs per task.
+    #[arg(long)]
+    pub gpus: Option<usize>,
+    /// Device each task runs on (passed to `run --device`).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Folder of the scripts (and, below it, the job logs).
+    #[arg(long, default_value = "slurm")]
+    pub out: PathBuf,
+    /// Submit the array and the merge with sbatch.
+    #[arg(long)]
+    pub submit: bool,
 }
 
 /// `inputgrad data …` sub-commands.
@@ -166,7 +255,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify { filter, json, list } => verify_cmd(filter.as_deref(), json, list),
         Command::Train(args) => train::run(&args),
         Command::Attribute(args) => attribute::run(&args),
-        Command::Run { id, scale, figures_dir, experiments_dir } => run_cmd(&id, scale, figures_dir, experiments_dir),
+        Command::Run { id, list, grid, shard, device } => run_cmd(id.as_deref(), list, &grid, shard.as_deref(), &device),
+        Command::Merge { id, grid, mixed_revisions } => merge_cmd(&id, &grid, mixed_revisions),
+        Command::Status { id, grid } => status_cmd(&id, &grid),
+        Command::Spec { id } => spec_cmd(&id),
+        Command::Slurm(args) => slurm_cmd(&args),
         Command::Plot { id, figures_dir } => plot_cmd(&id, &figures_dir),
         Command::Data { command } => match command {
             DataCommand::Check { data_dir } => data_check(data_dir.as_deref()),
@@ -178,24 +271,136 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn run_cmd(id: &str, scale: ScaleArg, figures_dir: PathBuf, experiments_dir: PathBuf) -> anyhow::Result<i32> {
-    let scale = match scale {
-        ScaleArg::Quick => Scale::Quick,
-        ScaleArg::Paper => Scale::Paper,
+fn print_claims(rows: &[experiment::ClaimRow]) -> anyhow::Result<()> {
+    if !rows.is_empty() {
+        print!("\n{}", experiment::claim::format_rows(rows));
+    }
+    Ok(())
+}
+
+fn run_cmd(id: Option<&str>, list: bool, grid: &GridArgs, shard: Option<&str>, device: &str) -> anyhow::Result<i32> {
+    let reg = Registry::builtin();
+    if list {
+        for e in reg.iter() {
+            println!("{:<20} {}", e.id(), e.about());
+        }
+        return Ok(0);
+    }
+    let id = id.context("give an experiment id (`inputgrad run --list` shows them)")?;
+    if device != "cpu" {
+        bail!("--device {device}: the experiments of this version run on the CPU backend");
+    }
+    reg.find(id)?;
+    let mut args = grid.run_args();
+    args.shard = shard.map(experiment::Shard::parse).transpose()?;
+    let source = match &args.experiments_dir {
+        Some(d) => d.join(format!("{id}.toml")).display().to_string(),
+        None if Path::new("experiments").join(format!("{id}.toml")).is_file() => format!("experiments/{id}.toml"),
+        None => "the built-in spec".into(),
     };
-    experiment::find(id)?;
-    eprintln!("running {id} at {scale} scale: spec {}, outputs in {}", experiments_dir.join(format!("{id}.toml")).display(), figures_dir.display());
-    let args = RunArgs { scale, experiments_dir, figures_dir };
-    let report = experiment::run(id, &args, &mut |line| eprintln!("  {line}")).with_context(|| format!("running `{id}`"))?;
+    eprintln!("running {id} at {} scale{}: {source}, outputs in {}", args.scale, shard.map(|s| format!(", shard {s}")).unwrap_or_default(), args.figures_dir.display());
+    let report = experiment::run(&reg, id, &args, &mut |line| eprintln!("  {line}")).with_context(|| format!("running `{id}`"))?;
     for f in &report.files {
         println!("wrote {}", f.display());
     }
-    println!("{id}: {} cells trained, {} loaded from an earlier run, {:.1}s", report.cells_run, report.cells_loaded, report.wall_seconds);
+    println!("{id}: {} cells computed, {} loaded from an earlier run, {} of {} present, {:.1}s", report.cells_run, report.cells_loaded, report.cells_run + report.cells_loaded, report.cells_total, report.wall_seconds);
+    print_claims(&report.claims)?;
+    if report.interrupted {
+        eprintln!("interrupted: the finished cells are stored; re-run the same command to resume");
+        return Ok(130);
+    }
+    Ok(0)
+}
+
+fn merge_cmd(id: &str, grid: &GridArgs, mixed_revisions: bool) -> anyhow::Result<i32> {
+    let reg = Registry::builtin();
+    let mut args = grid.run_args();
+    args.mixed_revisions = mixed_revisions;
+    let report = experiment::merge(&reg, id, &args, &mut |line| eprintln!("  {line}")).with_context(|| format!("merging `{id}`"))?;
+    for f in &report.files {
+        println!("wrote {}", f.display());
+    }
+    println!("{id}: merged {} cells", report.cells_loaded);
+    print_claims(&report.claims)?;
+    Ok(0)
+}
+
+fn status_cmd(id: &str, grid: &GridArgs) -> anyhow::Result<i32> {
+    let reg = Registry::builtin();
+    let args = grid.run_args();
+    let st = experiment::status(&reg, id, &args).with_context(|| format!("status of `{id}`"))?;
+    let total = st.done.len() + st.missing.len() + st.invalid.len();
+    println!("{id} ({} scale): {} of {total} cells done, {} missing, {} unusable, {} stale files", args.scale, st.done.len(), st.missing.len(), st.invalid.len(), st.stale.len());
+    for k in &st.done {
+        println!("  done     {k}");
+    }
+    for k in &st.missing {
+        println!("  missing  {k}");
+    }
+    for (k, why) in &st.invalid {
+        println!("  unusable {k}: {why}");
+    }
+    for p in &st.stale {
+        println!("  stale    {}", p.display());
+    }
+    Ok(0)
+}
+
+fn spec_cmd(id: &str) -> anyhow::Result<i32> {
+    let reg = Registry::builtin();
+    print!("{}", reg.find(id)?.builtin_spec());
+    Ok(0)
+}
+
+fn slurm_cmd(a: &SlurmArgs) -> anyhow::Result<i32> {
+    let reg = Registry::builtin();
+    let exp = reg.find(&a.id)?;
+    let args = a.grid.run_args();
+    // Validate the spec and the scale now rather than on the cluster.
+    let spec = experiment::run::load_spec(exp, args.experiments_dir.as_deref())?;
+    let plan = exp.plan(&spec.scale(args.scale)?, args.scale)?;
+    let cwd = std::env::current_dir().context("the current folder")?;
+    let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    let out = abs(&a.out);
+    let job = experiment::slurm::SlurmJob {
+        id: a.id.clone(),
+        array: a.array,
+        scale: args.scale,
+        binary: std::env::current_exe().context("the path of this executable")?,
+        workdir: cwd.clone(),
+        figures_dir: abs(&args.figures_dir),
+        experiments_dir: args.experiments_dir.as_deref().map(abs),
+        log_dir: out.join("logs"),
+        partition: a.partition.clone(),
+        time: a.time.clone(),
+        cpus: a.cpus,
+        gpus: a.gpus,
+        device: a.device.clone(),
+    };
+    let s = experiment::slurm::scripts(&job, &out)?;
+    let mut written = Vec::new();
+    for (name, text) in [(format!("{}.array.sbatch", a.id), &s.array), (format!("{}.merge.sbatch", a.id), &s.merge), (format!("{}.submit.sh", a.id), &s.submit)] {
+        let p = out.join(name);
+        crate::fsio::write_atomic(&p, text.as_bytes())?;
+        written.push(p);
+    }
+    std::fs::create_dir_all(out.join("logs")).with_context(|| format!("creating {}", out.join("logs").display()))?;
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    println!("{}: {} cells over {} array tasks; submit with: bash {}", a.id, plan.cells.len(), a.array, written[2].display());
+    if a.submit {
+        let status = std::process::Command::new("bash").arg(&written[2]).status().context("running the submit script (is sbatch on PATH?)")?;
+        if !status.success() {
+            bail!("the submit script failed ({status})");
+        }
+    }
     Ok(0)
 }
 
 fn plot_cmd(id: &str, figures_dir: &Path) -> anyhow::Result<i32> {
-    let files = experiment::plot(id, figures_dir).with_context(|| format!("plotting `{id}` from {}", figures_dir.display()))?;
+    let reg = Registry::builtin();
+    let files = experiment::plot(&reg, id, figures_dir).with_context(|| format!("plotting `{id}` from {}", figures_dir.display()))?;
     for f in &files {
         println!("wrote {}", f.display());
     }

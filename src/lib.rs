@@ -18,6 +18,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod experiment;
+pub mod fsio;
 pub mod metric;
 pub mod model;
 pub mod plot;

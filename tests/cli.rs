@@ -75,3 +75,61 @@ fn run_bad_scale_table_names_file_and_key() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("seed002_toy.toml") && err.contains("quick."), "{err}");
 }
+
+#[test]
+fn spec_prints_the_built_in_spec_and_run_list_names_every_experiment() {
+    let out = inputgrad().args(["spec", "seed000_fig5"]).output().unwrap();
+    assert!(out.status.success());
+    let shipped = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/seed000_fig5.toml")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), shipped);
+    let out = inputgrad().args(["run", "--list"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for id in ["seed000_fig5", "seed000_fig31", "seed000_leakage", "seed000_maxmargin", "seed002_toy"] {
+        assert!(text.contains(id), "{id} not listed:\n{text}");
+    }
+}
+
+/// From a folder with no experiments/ the binary uses the spec compiled into it.
+#[test]
+fn an_empty_folder_uses_the_built_in_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = inputgrad().current_dir(dir.path()).args(["status", "seed000_fig5"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("seed000_fig5 (quick scale): 0 of 1 cells done, 1 missing"), "{text}");
+}
+
+#[test]
+fn slurm_writes_an_array_a_merge_and_a_submit_script_with_absolute_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = inputgrad().current_dir(dir.path()).args(["slurm", "seed002_toy", "--array", "3", "--partition", "short", "--time", "00:30:00"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let slurm = dir.path().join("slurm");
+    let array = std::fs::read_to_string(slurm.join("seed002_toy.array.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-2") && array.contains("#SBATCH --partition=short") && array.contains("--shard \"$SLURM_ARRAY_TASK_ID/"), "{array}");
+    assert!(array.contains(&format!("--figures-dir '{}'", dir.path().join("figures").display())), "{array}");
+    let submit = std::fs::read_to_string(slurm.join("seed002_toy.submit.sh")).unwrap();
+    assert!(submit.contains("--dependency=afterok:"), "{submit}");
+    assert!(slurm.join("seed002_toy.merge.sbatch").is_file());
+    let e = inputgrad().current_dir(dir.path()).args(["slurm", "seed002_toy", "--array", "0"]).output().unwrap();
+    assert_eq!(e.status.code(), Some(2));
+}
+
+/// A second process that would write the same experiment's results is refused while the first
+/// holds its lock (taken here directly on the lock file).
+#[test]
+fn a_second_writer_of_the_same_results_is_refused() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let cells = dir.path().join("figures/cells/seed000_fig5/quick");
+    std::fs::create_dir_all(&cells).unwrap();
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(cells.join(".lock")).unwrap();
+    // SAFETY: flock on a file this test owns.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let out = inputgrad().current_dir(dir.path()).args(["run", "seed000_fig5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("another inputgrad process"), "{err}");
+    drop(f);
+}

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use inputgrad::experiment::seed002::{self, ToySpec};
-use inputgrad::experiment::{self, CellStore, MemoryCells, RunArgs, Scale, SpecFile};
+use inputgrad::experiment::{self, CellSpec, Registry, RunArgs, Scale, Shard, SpecFile, Verdict};
 use inputgrad::Error;
 
 #[path = "support/spec.rs"]
@@ -93,7 +93,7 @@ fn bad_specs_name_file_and_key() {
 
 #[test]
 fn unknown_id_lists_known_ids() {
-    let err = experiment::find("seed999").unwrap_err().to_string();
+    let err = Registry::builtin().find("seed999").map(|_| ()).unwrap_err().to_string();
     assert!(err.contains("seed999") && err.contains("seed002_toy"), "{err}");
 }
 
@@ -115,10 +115,11 @@ fn run_writes_outputs_resumes_and_plot_redraws() {
     let fig_dir = dir.path().join("figures");
     std::fs::create_dir_all(&exp_dir).unwrap();
     write_spec(&exp_dir, &tiny_spec_text());
-    let args = RunArgs { scale: Scale::Quick, experiments_dir: exp_dir.clone(), figures_dir: fig_dir.clone() };
-    let first = experiment::run("seed002_toy", &args, &mut |_| {}).unwrap();
+    let reg = Registry::builtin();
+    let args = RunArgs { experiments_dir: Some(exp_dir.clone()), ..RunArgs::new(Scale::Quick, &fig_dir) };
+    let first = experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
     assert_eq!((first.cells_run, first.cells_loaded), (11, 0));
-    for f in ["seed002_toy.csv", "seed002_toy_gradients.csv", "seed002_toy_accuracy.csv", "seed002_toy_gradients.png", "seed002_toy_gradients.svg", "seed002_toy_accuracy.png", "seed002_toy_accuracy.svg", "seed002_toy.meta.json"] {
+    for f in ["seed002_toy.csv", "seed002_toy_gradients.csv", "seed002_toy_accuracy.csv", "seed002_toy_gradients.png", "seed002_toy_gradients.svg", "seed002_toy_accuracy.png", "seed002_toy_accuracy.svg", "seed002_toy.meta.json", "seed002_toy.claims.json"] {
         let p = fig_dir.join(f);
         assert!(p.is_file(), "{f} missing");
         assert!(std::fs::metadata(&p).unwrap().len() > 100, "{f} is nearly empty");
@@ -162,12 +163,12 @@ fn run_writes_outputs_resumes_and_plot_redraws() {
 
     // Rerun: every cell loaded, cell files untouched.
     let cells = fig_dir.join("cells/seed002_toy/quick");
-    let before = mtimes(&cells);
+    let before: Vec<_> = mtimes(&cells).into_iter().filter(|(p, _)| p.extension().is_some_and(|e| e == "json")).collect();
     assert_eq!(before.len(), 11);
     let csv_before = std::fs::read(fig_dir.join("seed002_toy_accuracy.csv")).unwrap();
-    let second = experiment::run("seed002_toy", &args, &mut |_| {}).unwrap();
+    let second = experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
     assert_eq!((second.cells_run, second.cells_loaded), (0, 11));
-    assert_eq!(mtimes(&cells), before);
+    assert_eq!(mtimes(&cells).into_iter().filter(|(p, _)| p.extension().is_some_and(|e| e == "json")).collect::<Vec<_>>(), before);
     assert_eq!(std::fs::read(fig_dir.join("seed002_toy_accuracy.csv")).unwrap(), csv_before, "same cells, same table");
 
     // Plot from the CSVs alone: the figures come back byte for byte.
@@ -175,7 +176,7 @@ fn run_writes_outputs_resumes_and_plot_redraws() {
     let old = std::fs::read(&png_path).unwrap();
     std::fs::remove_file(&png_path).unwrap();
     std::fs::remove_file(fig_dir.join("seed002_toy_gradients.svg")).unwrap();
-    let files = experiment::plot("seed002_toy", &fig_dir).unwrap();
+    let files = experiment::plot(&reg, "seed002_toy", &fig_dir).unwrap();
     assert_eq!(files.len(), 4);
     assert_eq!(std::fs::read(&png_path).unwrap(), old);
     assert!(fig_dir.join("seed002_toy_gradients.svg").is_file());
@@ -183,7 +184,7 @@ fn run_writes_outputs_resumes_and_plot_redraws() {
     // Without CSVs, plot says which file is missing.
     let empty = dir.path().join("nothing");
     std::fs::create_dir_all(&empty).unwrap();
-    let err = experiment::plot("seed002_toy", &empty).unwrap_err().to_string();
+    let err = experiment::plot(&reg, "seed002_toy", &empty).unwrap_err().to_string();
     assert!(err.contains("seed002_toy.csv"), "{err}");
 }
 
@@ -196,54 +197,31 @@ fn five_epoch_toy() -> ToySpec {
     ToySpec::from_keys(&spec.scale(Scale::Quick).unwrap()).unwrap()
 }
 
-/// Every table of a toy run but the wall time of training (the summary's last column).
-fn toy_numbers(toy: &ToySpec) -> Vec<experiment::Table> {
-    let mut t = seed002::run::<inputgrad::train::CpuAutodiff>(toy, &mut MemoryCells::default(), &mut |_| {}, inputgrad::train::CPU_BACKEND, &Default::default()).unwrap().0;
-    for r in &mut t[0].rows {
-        r.pop();
+/// Every cell result of a toy run, each model trained from scratch (a fresh scratch folder, so
+/// no checkpoint is resumed).
+fn toy_numbers(toy: &ToySpec) -> Vec<seed002::CellResult> {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    for &seed in &toy.seeds {
+        for (i, (name, objective)) in toy.models().iter().enumerate() {
+            let dir = scratch.path().join(format!("{seed}-{i}"));
+            out.push(seed002::compute_cell::<inputgrad::train::CpuAutodiff>(toy, name, objective, seed, &dir, &Default::default()).unwrap());
+        }
     }
-    t
+    out
 }
 
-/// A cell store that counts what it serves and what it is given.
-#[derive(Default)]
-struct CountingCells {
-    inner: MemoryCells,
-    loaded: usize,
-    saved: usize,
-}
-
-impl CellStore for CountingCells {
-    fn load(&mut self, key: &str, hash: &str) -> inputgrad::Result<Option<serde_json::Value>> {
-        let v = self.inner.load(key, hash)?;
-        self.loaded += usize::from(v.is_some());
-        Ok(v)
-    }
-    fn save(&mut self, key: &str, hash: &str, value: &serde_json::Value) -> inputgrad::Result<()> {
-        self.saved += 1;
-        self.inner.save(key, hash, value)
-    }
-}
-
-/// Cells are keyed by the backend that trained them: a rerun on the same backend loads every
-/// cell, a run on another backend (other last bits for the same seed) trains them again instead
-/// of mixing them into tables that meta.json would label with its own backend.
+/// A cell's id covers the backend that computes it: a run on another backend (other last bits for
+/// the same seed) computes its cells again instead of mixing them into tables that meta.json
+/// would label with its own backend.
 #[test]
-fn cells_trained_on_another_backend_are_retrained() {
-    let toy = five_epoch_toy();
-    let device = Default::default();
-    let mut cells = CountingCells::default();
-    let run = |cells: &mut CountingCells, backend: &str| {
-        seed002::run::<inputgrad::train::CpuAutodiff>(&toy, cells, &mut |_| {}, backend, &device).unwrap();
-    };
-    run(&mut cells, "backend a");
-    let n = cells.saved;
-    assert!(n > 0, "the first run trains its cells");
-    assert_eq!(cells.loaded, 0);
-    run(&mut cells, "backend a");
-    assert_eq!((cells.saved, cells.loaded), (n, n), "same backend: every cell loaded, none trained");
-    run(&mut cells, "backend b");
-    assert_eq!((cells.saved, cells.loaded), (2 * n, n), "another backend: every cell trained again");
+fn cell_ids_cover_parameters_and_backend() {
+    let c = CellSpec::new("m-seed0", serde_json::json!({ "lr": 0.1 })).unwrap();
+    let d = CellSpec::new("m-seed0", serde_json::json!({ "lr": 0.2 })).unwrap();
+    assert_eq!(c.id("x", "backend a"), c.id("x", "backend a"));
+    assert_ne!(c.id("x", "backend a"), c.id("x", "backend b"));
+    assert_ne!(c.id("x", "backend a"), d.id("x", "backend a"));
+    assert_ne!(c.id("x", "backend a"), c.id("y", "backend a"));
 }
 
 /// Same spec, same seed ⇒ the same numbers.
@@ -273,4 +251,141 @@ fn concurrent_runs_match_the_sequential_run() {
             assert_eq!(t.join().unwrap(), reference, "round {round}, thread {i}");
         }
     }
+}
+
+/// The tiny toy spec at 5 epochs, written into a fresh experiments folder; returns (tempdir,
+/// run arguments with figures in `figures`).
+fn tiny_args() -> (tempfile::TempDir, RunArgs) {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_dir = dir.path().join("experiments");
+    std::fs::create_dir_all(&exp_dir).unwrap();
+    // 5 epochs do not reach the 100 % the spec requires: the requirement is lifted here.
+    let text = tiny_spec_text().replace("epochs = 150", "epochs = 5");
+    let text = spec::set(&text, "quick", "required_accuracy", "0.0");
+    write_spec(&exp_dir, &text);
+    let args = RunArgs { experiments_dir: Some(exp_dir), ..RunArgs::new(Scale::Quick, dir.path().join("figures")) };
+    (dir, args)
+}
+
+/// Every file of the figures folder but meta.json (wall time) and the cell folder, by name.
+fn outputs(fig: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(fig)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".meta.json"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Three shards and a merge give the single run's CSVs, figures and claims bit for bit; a shard
+/// computes only its own cells and writes no tables; merge before the last shard fails naming
+/// the missing cells.
+#[test]
+fn shards_and_merge_equal_a_single_run_bit_for_bit() {
+    let reg = Registry::builtin();
+    let (_single_dir, single) = tiny_args();
+    experiment::run(&reg, "seed002_toy", &single, &mut |_| {}).unwrap();
+    let (_dir, mut args) = tiny_args();
+    let mut computed = 0;
+    for i in 0..3 {
+        args.shard = Some(Shard::parse(&format!("{i}/3")).unwrap());
+        let r = experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
+        assert!(!r.assembled && r.files.is_empty(), "a shard writes no tables");
+        assert_eq!(r.cells_run, [4, 4, 3][i], "shard {i} computes every third cell");
+        computed += r.cells_run;
+        if i == 1 {
+            args.shard = None;
+            let e = experiment::merge(&reg, "seed002_toy", &args, &mut |_| {}).unwrap_err().to_string();
+            assert!(e.contains("3 of 11 cells missing"), "{e}");
+        }
+    }
+    assert_eq!(computed, 11);
+    args.shard = None;
+    let st = experiment::status(&reg, "seed002_toy", &args).unwrap();
+    assert_eq!((st.done.len(), st.missing.len(), st.invalid.len()), (11, 0, 0));
+    let merged = experiment::merge(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
+    assert!(merged.assembled);
+    assert_eq!(outputs(&args.figures_dir), outputs(&single.figures_dir));
+}
+
+/// A cell file that does not parse or whose result was edited is recomputed with a warning naming
+/// it (never used); `status` and `merge` report it.
+#[test]
+fn an_edited_or_broken_cell_is_named_and_recomputed() {
+    let reg = Registry::builtin();
+    let (_dir, args) = tiny_args();
+    experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
+    let cells = args.figures_dir.join("cells/seed002_toy/quick");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&cells).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    files.sort();
+    // Edit one number of one cell's result, break another file.
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let edited = text.replacen("\"final_train_loss\":0.", "\"final_train_loss\":9.", 1);
+    assert_ne!(edited, text, "the cell holds a final loss below 1");
+    std::fs::write(&files[0], edited).unwrap();
+    std::fs::write(&files[1], "{ not json").unwrap();
+    let st = experiment::status(&reg, "seed002_toy", &args).unwrap();
+    assert_eq!(st.invalid.len(), 2, "{st:?}");
+    assert!(st.invalid.iter().any(|(_, why)| why.contains("checksum")), "{st:?}");
+    let e = experiment::merge(&reg, "seed002_toy", &args, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("checksum") && e.contains(&files[0].display().to_string()), "{e}");
+    let mut warnings = Vec::new();
+    let r = experiment::run(&reg, "seed002_toy", &args, &mut |l| warnings.push(l.to_string())).unwrap();
+    assert_eq!((r.cells_run, r.cells_loaded), (2, 9));
+    assert_eq!(warnings.iter().filter(|w| w.starts_with("warning:") && w.contains("recomputing")).count(), 2, "{warnings:?}");
+}
+
+/// `run` ends with the claims' verdicts: written to <id>.claims.json, each holds, fails or is not
+/// run, with the paper's number beside ours.
+#[test]
+fn a_run_writes_the_claims_with_verdicts() {
+    let reg = Registry::builtin();
+    let (_dir, args) = tiny_args();
+    let r = experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
+    assert_eq!(r.claims.len(), 4);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(args.figures_dir.join("seed002_toy.claims.json")).unwrap()).unwrap();
+    let rows = json["claims"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for c in rows {
+        for k in ["id", "claim", "source", "rule", "paper", "ours", "verdict", "detail"] {
+            assert!(c.get(k).is_some(), "{k} missing in {c}");
+        }
+    }
+    // The all-accurate claim is decided either way (not "not run"); the ℓ2-weight claim of Fig 4
+    // does not hold at this scale (proofs/seed002_toy.md).
+    let by_id = |id: &str| r.claims.iter().find(|c| c.id == id).unwrap();
+    assert_ne!(by_id("002.sec3.all_accurate").verdict, Verdict::NotRun);
+    assert_eq!(by_id("002.fig4.l2_weight_highlights").verdict, Verdict::Fails);
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(args.figures_dir.join("seed002_toy.meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["claims"]["holds"].as_u64().unwrap() + meta["claims"]["fails"].as_u64().unwrap() + meta["claims"]["not_run"].as_u64().unwrap(), 4);
+    assert_eq!(meta["tables"]["seed002_toy.csv"]["rows"], 11);
+}
+
+/// An output folder that cannot be written is reported before any cell is computed.
+#[test]
+fn an_unwritable_output_folder_fails_before_computing() {
+    let reg = Registry::builtin();
+    let (dir, mut args) = tiny_args();
+    let file = dir.path().join("a file");
+    std::fs::write(&file, b"x").unwrap();
+    args.figures_dir = file.join("figures");
+    let t0 = std::time::Instant::now();
+    let e = experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("a file"), "{e}");
+    assert!(t0.elapsed().as_secs_f64() < 1.0, "it computed before failing");
+}
+
+/// A truncated CSV is refused by `plot` (meta.json records every table's rows and md5).
+#[test]
+fn plot_refuses_a_table_that_differs_from_what_run_wrote() {
+    let reg = Registry::builtin();
+    let (_dir, args) = tiny_args();
+    experiment::run(&reg, "seed002_toy", &args, &mut |_| {}).unwrap();
+    let csv = args.figures_dir.join("seed002_toy_accuracy.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(&csv, text.lines().take(3).collect::<Vec<_>>().join("\n")).unwrap();
+    let e = experiment::plot(&reg, "seed002_toy", &args.figures_dir).unwrap_err().to_string();
+    assert!(e.contains("seed002_toy_accuracy.csv") && e.contains("differs"), "{e}");
 }

@@ -379,18 +379,7 @@ pub fn download_verified(url: &str, dest: &Path, md5: &str) -> Result<u64> {
     Ok(count)
 }
 
-/// Writes `bytes` to `dest` through a temporary file and a rename.
-pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io { path: parent.to_path_buf(), source })?;
-    }
-    let tmp = temp_name(dest);
-    let mut guard = TempGuard(Some(tmp.clone()));
-    std::fs::write(&tmp, bytes).map_err(|source| Error::Io { path: tmp.clone(), source })?;
-    std::fs::rename(&tmp, dest).map_err(|source| Error::Io { path: dest.to_path_buf(), source })?;
-    guard.0 = None;
-    Ok(())
-}
+pub use crate::fsio::write_atomic;
 
 /// Unpacks a `.tar.gz` archive into the folder holding it (each file written atomically).
 pub fn unpack_tar_gz(archive: &Path) -> Result<Vec<PathBuf>> {

@@ -1,17 +1,23 @@
-//! The experiment layer: one id = one spec = one figure or table.
+//! The experiment layer: one id = one spec = one figure or table, with the paper claims it tests.
 //!
-//! * [`spec`] — `experiments/<id>.toml` → typed, validated values; errors name the file and key.
-//! * [`registry`] — id → runner and plotter.
-//! * [`run`] — all file I/O: reads the spec, stores cells (resume), writes CSVs, figures and
-//!   `meta.json` atomically; `plot` redraws from the CSVs.
+//! * [`spec`] — TOML → typed, validated values; errors name the file and key.
+//! * [`grid`] — the [`Experiment`] trait: a spec expands to a [`Plan`] of independent cells with
+//!   stable ids; shards.
+//! * [`claim`] — claims with their statistical rules and verdicts (holds / fails / not run).
+//! * [`registry`] — id → experiment; built-in specs compiled into the binary.
+//! * [`run`] — all file I/O: cells (resume, atomic writes), `run`, `merge`, `status`, `plot`,
+//!   meta.json and claims.json.
+//! * [`slurm`] — sbatch scripts for job arrays over the shards and the merge.
 //! * [`seed000_fig5`], [`seed000_leakage`] — seed 000 Fig 5 and the feature-leakage table (§6).
 //! * [`seed000_maxmargin`] — certified ℓ∞ max-margin values over (d, ε) (eq 4, eq 8).
 //! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
-//! Runners do no file I/O: they get a [`CellStore`] for per-cell results and return [`Table`]s;
-//! plotters turn tables into [`Figure`] bytes.
+//! Experiments do no file I/O: they plan cells, compute one cell, assemble [`Table`]s from the
+//! cells' results and draw [`Figure`]s from tables.
 
+pub mod claim;
+pub mod grid;
 pub mod registry;
 pub mod run;
 pub mod seed000_fig31;
@@ -20,38 +26,16 @@ pub mod seed000_leakage;
 pub mod seed000_maxmargin;
 pub mod seed000_zoo;
 pub mod seed002;
+pub mod slurm;
 pub mod spec;
 
-pub use registry::{find, Experiment, RunOutput, REGISTRY};
-pub use run::{plot, run, RunArgs, RunReport};
-pub use spec::{Scale, SpecFile};
+pub use claim::{Claim, ClaimRow, Outcome, Verdict};
+pub use grid::{Assembled, CellContext, CellSpec, Experiment, Plan, Shard};
+pub use registry::Registry;
+pub use run::{merge, plot, run, status, RunArgs, RunReport, StatusReport};
+pub use spec::{Keys, Scale, SpecFile};
 
 use crate::error::Result;
-
-/// Where a runner keeps the result of each finished cell, so that a rerun skips it.
-pub trait CellStore {
-    /// The stored result of cell `key`, if one was stored with the same `hash` (the hash of
-    /// everything the cell's result depends on; a different hash means a stale result).
-    fn load(&mut self, key: &str, hash: &str) -> Result<Option<serde_json::Value>>;
-    /// Stores the result of cell `key` (atomically: a crash leaves the old state or the new one).
-    fn save(&mut self, key: &str, hash: &str, value: &serde_json::Value) -> Result<()>;
-}
-
-/// Cells kept in memory (tests, and runs that need no resume).
-#[derive(Debug, Default)]
-pub struct MemoryCells {
-    cells: std::collections::BTreeMap<String, (String, serde_json::Value)>,
-}
-
-impl CellStore for MemoryCells {
-    fn load(&mut self, key: &str, hash: &str) -> Result<Option<serde_json::Value>> {
-        Ok(self.cells.get(key).filter(|(h, _)| h == hash).map(|(_, v)| v.clone()))
-    }
-    fn save(&mut self, key: &str, hash: &str, value: &serde_json::Value) -> Result<()> {
-        self.cells.insert(key.to_string(), (hash.to_string(), value.clone()));
-        Ok(())
-    }
-}
 
 /// One result table: written as `<id><suffix>.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,4 +71,14 @@ pub fn find_table<'t>(tables: &'t [Table], suffix: &str, header: &[&str]) -> Res
 /// Column `c` of row `r` of table `t` as a number, or an error naming the table, column and row.
 pub fn cell_num(t: &Table, r: &[String], c: usize) -> Result<f64> {
     r.get(c).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| crate::error::Error::Shape(format!("table `{}`: column `{}` of row {r:?} is not a number", t.suffix, t.header.get(c).map_or("?", String::as_str))))
+}
+
+/// A value as JSON (cell results and plan parameters).
+pub fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| crate::error::Error::Shape(format!("to JSON: {e}")))
+}
+
+/// A value from JSON (cell results read back).
+pub fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T> {
+    serde_json::from_value(v.clone()).map_err(|e| crate::error::Error::Shape(format!("cell result: {e}")))
 }

@@ -15,7 +15,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::spec::Keys;
-use super::{cell_num as num, find_table as find, CellStore, Figure, Table};
+use super::claim::{self, Claim, Outcome};
+use super::grid::{Assembled, CellContext, CellSpec, Experiment, Plan};
+use super::spec::Scale;
+use super::{cell_num as num, find_table as find, from_json, to_json, Figure, Table};
 use crate::error::{Error, Result};
 use crate::plot::curves::{line_plot_bytes, Legend, LinePlot, Mark, Series};
 use crate::rng::Seed;
@@ -194,79 +197,137 @@ fn histogram(stats: &[NeuronStats], bins: usize) -> Vec<(f64, f64, usize, f64)> 
     out
 }
 
-/// Trains (or loads) every cell and returns the tables: summary `""`, `_history`, `_neurons`,
-/// `_bias`; and unmet requirements (an adversarially trained net without a positive attacked margin).
-pub fn run(spec: &Fig31Spec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str)) -> Result<(Vec<Table>, Vec<String>)> {
-    let d = spec.d;
-    let pts = support_points(d);
-    let x: Vec<f64> = pts.iter().flat_map(|(x, _, _)| x.iter().copied().collect::<Vec<_>>()).collect();
-    let y: Vec<f64> = pts.iter().map(|(_, y, _)| *y).collect();
-    let batch = Batch::new(&x, &y, d)?;
-    let mut results = Vec::new();
-    let total = 2 * spec.seeds.len();
-    for &seed in &spec.seeds {
-        for objective in ["adversarial", "standard"] {
-            let key = format!("{objective}-seed{seed}");
-            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "objective": objective, "seed": seed }).to_string().as_bytes());
-            if let Some(v) = cells.load(&key, &hash)? {
-                let r: CellResult = serde_json::from_value(v).map_err(|e| Error::Format { path: key.clone().into(), reason: format!("cell result: {e}") })?;
-                log(&format!("[{}/{total}] {key}: stored", results.len() + 1));
-                results.push(r);
-                continue;
-            }
-            let adversary = (objective == "adversarial").then(|| spec.adversary());
-            let cfg = WideTrainConfig { steps: spec.steps, lr: spec.lr, adversary, record_every: spec.record_every };
-            let mut net = WideNet::init(d, spec.width, spec.init_scale, Seed(seed).derive(STREAM_INIT))?;
-            let t0 = std::time::Instant::now();
-            let tenth = (spec.steps / 10).max(1);
-            let history = train_wide(&mut net, &batch, &cfg, &mut |s| {
-                if s % tenth == 0 {
-                    log(&format!("  {key}: step {s}/{} ({:.0}s)", spec.steps, t0.elapsed().as_secs_f64()));
-                }
-            })?;
-            let train_seconds = t0.elapsed().as_secs_f64();
-            let stats = neuron_stats(&net);
-            let every = spec.width.div_ceil(spec.scatter_neurons);
-            let (_, g) = net.logits_and_input_grads(&x)?;
-            let (mut argmax_hits, mut share) = (0usize, 0.0);
-            for (i, (_, _, j)) in pts.iter().enumerate() {
-                let row = &g[i * d..(i + 1) * d];
-                let best = (0..d).fold(0, |b, k| if row[k].abs() > row[b].abs() { k } else { b });
-                argmax_hits += usize::from(best == *j);
-                let tot: f64 = row.iter().map(|v| v.abs()).sum();
-                share += if tot > 0.0 { row[*j].abs() / tot } else { 0.0 };
-            }
-            let r = CellResult {
-                objective: objective.into(),
-                seed,
-                shape: shape(&stats),
-                scatter: stats.iter().step_by(every).copied().collect(),
-                bias_hist: histogram(&stats, spec.bias_bins),
-                history,
-                grad_argmax_signal: argmax_hits as f64 / pts.len() as f64,
-                grad_signal_share: share / pts.len() as f64,
-                train_seconds,
-            };
-            cells.save(&key, &hash, &serde_json::to_value(&r).map_err(|e| Error::Shape(format!("cell result: {e}")))?)?;
-            let last = r.history.last().copied();
-            log(&format!(
-                "[{}/{total}] {key}: {train_seconds:.1}s, margin {:.5}, attacked margin {:.5}, negative-bias mass {:.3}, aligned mass {:.3}",
-                results.len() + 1,
-                last.map_or(f64::NAN, |l| l.margin),
-                last.map_or(f64::NAN, |l| l.adv_margin),
-                r.shape.negative_bias_mass,
-                r.shape.aligned_mass
-            ));
-            results.push(r);
-        }
+/// The experiment: one cell per (seed, objective).
+#[derive(Debug, Clone, Copy)]
+pub struct Fig31;
+
+impl Experiment for Fig31 {
+    fn id(&self) -> &str {
+        "seed000_fig31"
     }
-    let refs = References::new(spec)?;
-    let unmet = results
-        .iter()
-        .filter(|r| r.objective == "adversarial" && r.history.last().is_none_or(|l| l.adv_margin <= 0.0))
-        .map(|r| format!("adversarial seed {}: attacked training margin is not positive after {} steps", r.seed, spec.steps))
-        .collect();
-    Ok((tables(&results, &refs), unmet))
+    fn about(&self) -> &str {
+        "seed 000 Fig 31: width-50,000 ℓ∞-adversarial training on eq (2), d = 10 — neuron alignment vs weight, bias histogram, margins"
+    }
+    fn builtin_spec(&self) -> &str {
+        include_str!("../../experiments/seed000_fig31.toml")
+    }
+    fn tables(&self) -> &[&str] {
+        &["", "_history", "_neurons", "_bias"]
+    }
+    fn plan(&self, keys: &Keys<'_>, _scale: Scale) -> Result<Plan> {
+        let spec = Fig31Spec::from_keys(keys)?;
+        let mut cells = Vec::new();
+        for &seed in &spec.seeds {
+            for objective in ["adversarial", "standard"] {
+                cells.push(CellSpec::new(format!("{objective}-seed{seed}"), serde_json::json!({ "spec": spec, "objective": objective, "seed": seed }))?);
+            }
+        }
+        Ok(Plan { params: to_json(&spec)?, seeds: spec.seeds.clone(), backend: super::seed000_fig5::wide_backend(), cells })
+    }
+    fn compute(&self, plan: &Plan, cell: &CellSpec, ctx: &mut CellContext<'_>) -> Result<serde_json::Value> {
+        let spec: Fig31Spec = plan.params()?;
+        let (objective, seed): (String, u64) = (from_json(&cell.params["objective"])?, from_json(&cell.params["seed"])?);
+        let d = spec.d;
+        let pts = support_points(d);
+        let x: Vec<f64> = pts.iter().flat_map(|(x, _, _)| x.iter().copied().collect::<Vec<_>>()).collect();
+        let y: Vec<f64> = pts.iter().map(|(_, y, _)| *y).collect();
+        let batch = Batch::new(&x, &y, d)?;
+        let key = &cell.key;
+        let adversary = (objective == "adversarial").then(|| spec.adversary());
+        let cfg = WideTrainConfig { steps: spec.steps, lr: spec.lr, adversary, record_every: spec.record_every };
+        let mut net = WideNet::init(d, spec.width, spec.init_scale, Seed(seed).derive(STREAM_INIT))?;
+        let t0 = std::time::Instant::now();
+        let tenth = (spec.steps / 10).max(1);
+        let log = &mut *ctx.log;
+        let history = train_wide(&mut net, &batch, &cfg, &mut |s| {
+            if s % tenth == 0 {
+                log(&format!("  {key}: step {s}/{} ({:.0}s)", spec.steps, t0.elapsed().as_secs_f64()));
+            }
+        })?;
+        let train_seconds = t0.elapsed().as_secs_f64();
+        let stats = neuron_stats(&net);
+        let every = spec.width.div_ceil(spec.scatter_neurons);
+        let (_, g) = net.logits_and_input_grads(&x)?;
+        let (mut argmax_hits, mut share) = (0usize, 0.0);
+        for (i, (_, _, j)) in pts.iter().enumerate() {
+            let row = &g[i * d..(i + 1) * d];
+            let best = (0..d).fold(0, |b, k| if row[k].abs() > row[b].abs() { k } else { b });
+            argmax_hits += usize::from(best == *j);
+            let tot: f64 = row.iter().map(|v| v.abs()).sum();
+            share += if tot > 0.0 { row[*j].abs() / tot } else { 0.0 };
+        }
+        let r = CellResult {
+            objective,
+            seed,
+            shape: shape(&stats),
+            scatter: stats.iter().step_by(every).copied().collect(),
+            bias_hist: histogram(&stats, spec.bias_bins),
+            history,
+            grad_argmax_signal: argmax_hits as f64 / pts.len() as f64,
+            grad_signal_share: share / pts.len() as f64,
+            train_seconds,
+        };
+        let last = r.history.last().copied();
+        log(&format!(
+            "  {key}: {train_seconds:.1}s, margin {:.5}, attacked margin {:.5}, negative-bias mass {:.3}, aligned mass {:.3}",
+            last.map_or(f64::NAN, |l| l.margin),
+            last.map_or(f64::NAN, |l| l.adv_margin),
+            r.shape.negative_bias_mass,
+            r.shape.aligned_mass
+        ));
+        to_json(&r)
+    }
+    fn assemble(&self, plan: &Plan, results: &[serde_json::Value]) -> Result<Assembled> {
+        let spec: Fig31Spec = plan.params()?;
+        let results: Vec<CellResult> = results.iter().map(from_json).collect::<Result<_>>()?;
+        let refs = References::new(&spec)?;
+        let unmet = results
+            .iter()
+            .filter(|r| r.objective == "adversarial" && r.history.last().is_none_or(|l| l.adv_margin <= 0.0))
+            .map(|r| format!("adversarial seed {}: attacked training margin is not positive after {} steps", r.seed, spec.steps))
+            .collect();
+        Ok(Assembled { tables: tables(&results, &refs), unmet })
+    }
+    fn plot(&self, tables: &[Table]) -> Result<Vec<Figure>> {
+        plot(tables)
+    }
+    fn claims(&self) -> Vec<Claim> {
+        claims()
+    }
+}
+
+/// Column `name` of the summary row of `objective` (first seed).
+fn summary(t: &[Table], objective: &str, name: &str) -> Result<f64> {
+    let tab = claim::table(t, "")?;
+    claim::mean(&claim::values(tab, name, &[("objective", objective)])?, &format!("`{objective}`"))
+}
+
+/// The App. F claims of Fig 31.
+pub fn claims() -> Vec<Claim> {
+    vec![
+        Claim {
+            id: "000.fig31a.axis_aligned_large_weights",
+            claim: "adversarially trained neurons with large second-layer weights have axis-aligned first-layer weights",
+            source: "seed 000 App. F, Fig 31(a)",
+            rule: "mass on axis-aligned neurons (largest |coordinate| of r/‖r‖ > 0.9) ≥ 0.9 for adversarial training, ≤ 0.1 for standard",
+            paper: "qualitative",
+            check: |t| {
+                let (a, s) = (summary(t, "adversarial", "aligned_mass")?, summary(t, "standard", "aligned_mass")?);
+                Ok(Outcome { holds: a >= 0.9 && s <= 0.1, ours: format!("{a:.3}"), detail: format!("standard: {s:.4}") })
+            },
+        },
+        Claim {
+            id: "000.fig31b.negative_biases",
+            claim: "the biases of adversarially trained neurons are predominantly negative",
+            source: "seed 000 App. F, Fig 31(b)",
+            rule: "mass Σ‖θ_k‖² on neurons with b_k < 0 ≥ 0.5 (adversarial) and above the standard net's",
+            paper: "qualitative",
+            check: |t| {
+                let (a, s) = (summary(t, "adversarial", "negative_bias_mass")?, summary(t, "standard", "negative_bias_mass")?);
+                Ok(Outcome { holds: a >= 0.5 && a > s, ours: format!("{a:.3}"), detail: format!("standard: {s:.4}") })
+            },
+        },
+    ]
 }
 
 /// The theory's margins for the same data: Theorem 1's γ* (the standard max-margin value), the
@@ -294,11 +355,10 @@ impl References {
 }
 
 /// Summary table columns.
-pub const SUMMARY_HEADER: [&str; 16] = [
+pub const SUMMARY_HEADER: [&str; 15] = [
     "objective",
     "seed",
     "steps",
-    "train_seconds",
     "margin",
     "attacked_margin",
     "negative_bias_count",
@@ -333,7 +393,6 @@ fn tables(results: &[CellResult], refs: &References) -> Vec<Table> {
             o.clone(),
             s.clone(),
             last.step.to_string(),
-            format!("{:.2}", r.train_seconds),
             last.margin.to_string(),
             last.adv_margin.to_string(),
             sh.negative_bias_count.to_string(),
@@ -413,7 +472,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
     // (the max-margin value, Theorem 1), the attacked margin by the best axis-aligned measure's
     // exact ℓ∞ margin at ε (a lower bound on the ℓ∞ max-margin value). ν~'s margin on the same scale.
     let first = &summary.rows[0];
-    let (gamma, axis, tilde) = (num(summary, first, 13)?, num(summary, first, 14)?, num(summary, first, 15)?);
+    let (gamma, axis, tilde) = (num(summary, first, 12)?, num(summary, first, 13)?, num(summary, first, 14)?);
     let mut series = Vec::new();
     let mut max_step: f64 = 1.0;
     for (obj, col, reference, name) in [

@@ -12,7 +12,10 @@ use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
 use super::spec::Keys;
-use super::{CellStore, Figure, Table};
+use super::claim::{self, Claim, Outcome};
+use super::grid::{Assembled, CellContext, CellSpec, Experiment, Plan};
+use super::spec::Scale;
+use super::{from_json, to_json, Figure, Table};
 use crate::error::{Error, Result};
 use crate::plot::curves::{line_plot_bytes, Legend, LinePlot, Mark, Series};
 use crate::rng::Seed;
@@ -148,93 +151,147 @@ pub struct CellResult {
     pub best_axis_aligned: f64,
     /// γ*(η = ε) = c/(2√(d/2 + c²)), c = 1 − εd/2, when c > 0 (Theorem 1's structure at η = ε).
     pub thm1_eta_eps: Option<f64>,
-    /// Seconds of solving.
-    pub seconds: f64,
 }
 
-/// Solves (or loads) every cell; returns the table and the cells.
-pub fn run(spec: &MaxMarginSpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str)) -> Result<Vec<Table>> {
-    let mut results = Vec::new();
-    let total = spec.ds.len() * spec.eps.len();
-    for &d in &spec.ds {
-        for &eps in &spec.eps {
-            let key = format!("d{d}-eps{eps}");
-            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "d": d, "eps": eps }).to_string().as_bytes());
-            if let Some(v) = cells.load(&key, &hash)? {
-                let r: CellResult = serde_json::from_value(v).map_err(|e| Error::Format { path: key.clone().into(), reason: format!("cell result: {e}") })?;
-                log(&format!("[{}/{total}] {key}: stored", results.len() + 1));
-                results.push(r);
-                continue;
-            }
-            let t0 = std::time::Instant::now();
-            let points = support_points(d).into_iter().map(|(x, y, _)| (x, y)).collect();
-            let ball = if eps > 0.0 { Ball::Linf(eps) } else { Ball::None };
-            let opts = SolverOptions {
-                max_rounds: spec.max_rounds,
-                gap_tol: spec.gap_tol,
-                oracle: OracleOptions { starts: spec.oracle_starts, iters: spec.oracle_iters, nonpositive_bias: false },
-                initial_neurons: 8,
-                seed: Seed(spec.seed),
-            };
-            let cert = solve(&Game { points, ball }, opts)?;
-            let c = 1.0 - eps * d as f64 / 2.0;
-            let r = CellResult {
-                d,
-                eps,
-                lower: cert.lower,
-                upper: cert.upper,
-                rounds: cert.history.len(),
-                structure: structure(&cert.nu, d),
-                nu_tilde: nu_tilde_margin_closed_form(d, eps),
-                best_axis_aligned: best_axis_aligned(d, eps)?.0,
-                thm1_eta_eps: if c > 0.0 { Some(gamma_star(&BlockSpec::scalar(d, eps)?)) } else { None },
-                seconds: t0.elapsed().as_secs_f64(),
-            };
-            cells.save(&key, &hash, &serde_json::to_value(&r).map_err(|e| Error::Shape(format!("cell result: {e}")))?)?;
-            log(&format!(
-                "[{}/{total}] {key}: [{:.6}, {:.6}] after {} rounds, {:.0}s; ν~ {:.6}, axis-aligned {:.6}, signal share {:.3}",
-                results.len() + 1,
-                r.lower,
-                r.upper,
-                r.rounds,
-                r.seconds,
-                r.nu_tilde,
-                r.best_axis_aligned,
-                r.structure.signal_share
-            ));
-            results.push(r);
-        }
+/// The experiment: one cell per (d, ε), each a certified solve of the ℓ∞ max-margin game.
+#[derive(Debug, Clone, Copy)]
+pub struct MaxMargin;
+
+impl Experiment for MaxMargin {
+    fn id(&self) -> &str {
+        "seed000_maxmargin"
     }
-    let header = TABLE_HEADER.iter().map(|s| s.to_string()).collect();
-    let rows = results
-        .iter()
-        .map(|r| {
-            let s = r.structure;
-            vec![
-                r.d.to_string(),
-                r.eps.to_string(),
-                r.lower.to_string(),
-                r.upper.to_string(),
-                (r.upper - r.lower).to_string(),
-                r.rounds.to_string(),
-                r.nu_tilde.to_string(),
-                r.best_axis_aligned.to_string(),
-                r.thm1_eta_eps.map_or_else(|| "nan".into(), |v| v.to_string()),
-                (r.lower > r.nu_tilde + REFUTE_TOL).to_string(),
-                s.heavy_atoms.to_string(),
-                format!("{:.4}", s.alignment),
-                format!("{:.4}", s.negative_bias_mass),
-                format!("{:.4}", s.noise_weight),
-                format!("{:.4}", s.signal_share),
-                format!("{:.1}", r.seconds),
-            ]
-        })
-        .collect();
-    Ok(vec![Table { suffix: String::new(), header, rows }])
+    fn about(&self) -> &str {
+        "seed 000 eq (4)/(8): certified ℓ∞ max-margin values on eq (2) over (d, ε), solution structure, ν~ and axis-aligned margins"
+    }
+    fn builtin_spec(&self) -> &str {
+        include_str!("../../experiments/seed000_maxmargin.toml")
+    }
+    fn tables(&self) -> &[&str] {
+        &[""]
+    }
+    fn plan(&self, keys: &Keys<'_>, _scale: Scale) -> Result<Plan> {
+        let spec = MaxMarginSpec::from_keys(keys)?;
+        let mut cells = Vec::new();
+        for &d in &spec.ds {
+            for &eps in &spec.eps {
+                cells.push(CellSpec::new(format!("d{d}-eps{eps}"), serde_json::json!({ "spec": spec, "d": d, "eps": eps }))?);
+            }
+        }
+        Ok(Plan { params: to_json(&spec)?, seeds: vec![spec.seed], backend: "cpu f64 (theory: LP/MILP via microlp)".into(), cells })
+    }
+    fn compute(&self, plan: &Plan, cell: &CellSpec, ctx: &mut CellContext<'_>) -> Result<serde_json::Value> {
+        let spec: MaxMarginSpec = plan.params()?;
+        let (d, eps): (usize, f64) = (from_json(&cell.params["d"])?, from_json(&cell.params["eps"])?);
+        let t0 = std::time::Instant::now();
+        let points = support_points(d).into_iter().map(|(x, y, _)| (x, y)).collect();
+        let ball = if eps > 0.0 { Ball::Linf(eps) } else { Ball::None };
+        let opts = SolverOptions {
+            max_rounds: spec.max_rounds,
+            gap_tol: spec.gap_tol,
+            oracle: OracleOptions { starts: spec.oracle_starts, iters: spec.oracle_iters, nonpositive_bias: false },
+            initial_neurons: 8,
+            seed: Seed(spec.seed),
+        };
+        let cert = solve(&Game { points, ball }, opts)?;
+        let c = 1.0 - eps * d as f64 / 2.0;
+        let r = CellResult {
+            d,
+            eps,
+            lower: cert.lower,
+            upper: cert.upper,
+            rounds: cert.history.len(),
+            structure: structure(&cert.nu, d),
+            nu_tilde: nu_tilde_margin_closed_form(d, eps),
+            best_axis_aligned: best_axis_aligned(d, eps)?.0,
+            thm1_eta_eps: if c > 0.0 { Some(gamma_star(&BlockSpec::scalar(d, eps)?)) } else { None },
+        };
+        (ctx.log)(&format!(
+            "  {}: [{:.6}, {:.6}] after {} rounds, {:.0}s; ν~ {:.6}, axis-aligned {:.6}, signal share {:.3}",
+            cell.key,
+            r.lower,
+            r.upper,
+            r.rounds,
+            t0.elapsed().as_secs_f64(),
+            r.nu_tilde,
+            r.best_axis_aligned,
+            r.structure.signal_share
+        ));
+        to_json(&r)
+    }
+    fn assemble(&self, _plan: &Plan, results: &[serde_json::Value]) -> Result<Assembled> {
+        let results: Vec<CellResult> = results.iter().map(from_json).collect::<Result<_>>()?;
+        let header = TABLE_HEADER.iter().map(|s| s.to_string()).collect();
+        let rows = results
+            .iter()
+            .map(|r| {
+                let s = r.structure;
+                vec![
+                    r.d.to_string(),
+                    r.eps.to_string(),
+                    r.lower.to_string(),
+                    r.upper.to_string(),
+                    (r.upper - r.lower).to_string(),
+                    r.rounds.to_string(),
+                    r.nu_tilde.to_string(),
+                    r.best_axis_aligned.to_string(),
+                    r.thm1_eta_eps.map_or_else(|| "nan".into(), |v| v.to_string()),
+                    (r.lower > r.nu_tilde + REFUTE_TOL).to_string(),
+                    s.heavy_atoms.to_string(),
+                    format!("{:.4}", s.alignment),
+                    format!("{:.4}", s.negative_bias_mass),
+                    format!("{:.4}", s.noise_weight),
+                    format!("{:.4}", s.signal_share),
+                ]
+            })
+            .collect();
+        Ok(Assembled { tables: vec![Table { suffix: String::new(), header, rows }], unmet: Vec::new() })
+    }
+    fn plot(&self, tables: &[Table]) -> Result<Vec<Figure>> {
+        plot(tables)
+    }
+    fn claims(&self) -> Vec<Claim> {
+        claims()
+    }
+}
+
+/// The claims the certified solves test (seed 000 Theorem 1, Conjecture 1, Lemma 1).
+pub fn claims() -> Vec<Claim> {
+    vec![
+        Claim {
+            id: "000.thm1.value_at_eps0",
+            claim: "without attack the max-margin value is Theorem 1's γ* (the certified bracket contains it)",
+            source: "seed 000 Theorem 1, eq (4)",
+            rule: "lower ≤ γ*(η = ε) ≤ upper + 1e-9 wherever ε = 0 is in the grid",
+            paper: "γ* = c/(2√(d/2 + c²))",
+            check: |t| {
+                let tab = claim::table(t, "")?;
+                let (lo, up, th) = (claim::values(tab, "lower", &[("eps", "0")])?, claim::values(tab, "upper", &[("eps", "0")])?, claim::values(tab, "thm1_eta_eps", &[("eps", "0")])?);
+                if lo.is_empty() {
+                    return Err(Error::Shape("no ε = 0 rows in the grid".into()));
+                }
+                let ok = lo.iter().zip(&up).zip(&th).all(|((l, u), g)| *l <= *g + 1e-9 && *g <= *u + 1e-9);
+                Ok(Outcome { holds: ok, ours: format!("{} brackets", lo.len()), detail: "certified brackets against the closed form".into() })
+            },
+        },
+        Claim {
+            id: "000.conj1.nu_tilde_max_margin",
+            claim: "Conjecture 1: ν~ (axis-aligned neurons with negative biases) is the ℓ∞ max-margin solution",
+            source: "seed 000 App. F, Conjecture 1",
+            rule: "refuted where the certified lower bound exceeds ν~'s exact margin by more than the solver's tolerance; holds if no (d, ε) refutes it",
+            paper: "conjectured",
+            check: |t| {
+                let tab = claim::table(t, "")?;
+                let col = claim::column(tab, "nu_tilde_refuted")?;
+                let refuted = tab.rows.iter().filter(|r| r[col] == "true").count();
+                Ok(Outcome { holds: refuted == 0, ours: format!("refuted at {refuted}/{} (d, ε)", tab.rows.len()), detail: "proofs/mm_solver.md".into() })
+            },
+        },
+    ]
 }
 
 /// Columns of the table.
-pub const TABLE_HEADER: [&str; 16] = [
+pub const TABLE_HEADER: [&str; 15] = [
     "d",
     "eps",
     "lower",
@@ -250,7 +307,6 @@ pub const TABLE_HEADER: [&str; 16] = [
     "negative_bias_mass",
     "noise_weight",
     "signal_share",
-    "seconds",
 ];
 
 /// One figure per d: the certified bracket against ε, with ν~, the best axis-aligned measure and

@@ -17,8 +17,11 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::spec::Keys;
-use super::{CellStore, Figure, Table};
+use super::claim::{self, Claim, Outcome};
+use super::grid::{Assembled, CellContext, CellSpec, Experiment, Plan};
+use super::spec::{Keys, Scale};
+use super::{from_json, to_json, Figure, Table};
+use crate::data::TableDataset;
 use crate::data::block_mnist::{toy_set, ToySignal};
 use crate::error::{Error, Result};
 use crate::metric::robustness::robust_accuracy;
@@ -210,8 +213,6 @@ pub struct CellResult {
     pub clean_accuracy: f64,
     /// Mean training loss (objective) of the last epoch.
     pub final_train_loss: f64,
-    /// Seconds of training.
-    pub train_seconds: f64,
     /// mean over all test points of |g_{n,j_n}| / Σ_k |g_{n,k}|: the share of gradient mass on
     /// the signal coordinate (1/d for a gradient spread evenly, 1 for a perfect highlight).
     pub signal_share: f64,
@@ -222,100 +223,200 @@ pub struct CellResult {
     pub accuracy: Vec<(f64, f64)>,
 }
 
-/// Trains (or loads from `cells`) every cell and returns the result tables — the summary
-/// (`""`), the heat-map entries (`"_gradients"`) and the accuracy curves (`"_accuracy"`) — and
-/// one line per model that missed `required_accuracy` (the caller writes the tables, then fails).
-/// `log` receives one line per cell. `backend` names the backend `B` on `device` in words (what
-/// meta.json records); it is part of every cell's hash, so cells trained on another backend —
-/// whose numbers differ in the last bits — are retrained, not mixed into this run's tables.
-pub fn run<B>(spec: &ToySpec, cells: &mut dyn CellStore, log: &mut dyn FnMut(&str), backend: &str, device: &B::Device) -> Result<(Vec<Table>, Vec<String>)>
+/// The experiment: one cell per (seed, model).
+#[derive(Debug, Clone, Copy)]
+pub struct Toy;
+
+fn toy_data(spec: &ToySpec) -> Result<(TableDataset, TableDataset)> {
+    let signal = spec.toy_signal();
+    let train = toy_set(spec.d, spec.train_size, signal, Seed(spec.data_seed).derive(STREAM_TRAIN))?;
+    let test = toy_set(spec.d, spec.test_size, signal, Seed(spec.data_seed).derive(STREAM_TEST))?;
+    Ok((train, test))
+}
+
+impl Experiment for Toy {
+    fn id(&self) -> &str {
+        "seed002_toy"
+    }
+    fn about(&self) -> &str {
+        "seed 002 Figs 2–6: gradient heat maps and accuracy vs ℓ∞ ε of 11 regularised MLPs on x = y·e_j"
+    }
+    fn builtin_spec(&self) -> &str {
+        include_str!("../../experiments/seed002_toy.toml")
+    }
+    fn tables(&self) -> &[&str] {
+        &["", "_gradients", "_accuracy"]
+    }
+    fn plan(&self, keys: &Keys<'_>, _scale: Scale) -> Result<Plan> {
+        let spec = ToySpec::from_keys(keys)?;
+        let arch = ModelSpec::one_hidden(spec.width);
+        let mut cells = Vec::new();
+        for &seed in &spec.seeds {
+            for (name, objective) in spec.models() {
+                let cfg = spec.train_config(seed);
+                cells.push(CellSpec::new(format!("{name}-seed{seed}"), serde_json::json!({ "spec": spec, "name": name, "objective": objective, "config": cfg, "model": arch, "seed": seed }))?);
+            }
+        }
+        Ok(Plan { params: to_json(&spec)?, seeds: spec.seeds.clone(), backend: train::CPU_BACKEND.into(), cells })
+    }
+    fn compute(&self, plan: &Plan, cell: &CellSpec, ctx: &mut CellContext<'_>) -> Result<serde_json::Value> {
+        let spec: ToySpec = plan.params()?;
+        let (name, objective, seed): (String, Objective, u64) = (from_json(&cell.params["name"])?, from_json(&cell.params["objective"])?, from_json(&cell.params["seed"])?);
+        let r = compute_cell::<train::CpuAutodiff>(&spec, &name, &objective, seed, &ctx.scratch, &Default::default())?;
+        (ctx.log)(&format!("  {}: clean accuracy {:.4}, signal share {:.3}, final loss {:.2e}", cell.key, r.clean_accuracy, r.signal_share, r.final_train_loss));
+        to_json(&r)
+    }
+    fn assemble(&self, plan: &Plan, results: &[serde_json::Value]) -> Result<Assembled> {
+        let spec: ToySpec = plan.params()?;
+        let results: Vec<CellResult> = results.iter().map(from_json).collect::<Result<_>>()?;
+        let (_, test) = toy_data(&spec)?;
+        let tables = tables(&spec, &test.x, &test.labels, &results);
+        let unmet = results
+            .iter()
+            .filter(|r| r.clean_accuracy < spec.required_accuracy)
+            .map(|r| format!("{} seed {}: clean test accuracy {:.4} < {}", r.model, r.seed, r.clean_accuracy, spec.required_accuracy))
+            .collect();
+        Ok(Assembled { tables, unmet })
+    }
+    fn plot(&self, tables: &[Table]) -> Result<Vec<Figure>> {
+        plot(tables)
+    }
+    fn claims(&self) -> Vec<Claim> {
+        claims()
+    }
+}
+
+/// Trains one model on backend `B` (checkpointing into `scratch`, so a killed cell resumes), and
+/// measures its clean accuracy, input gradients and robustness.
+pub fn compute_cell<B>(spec: &ToySpec, name: &str, objective: &Objective, seed: u64, scratch: &std::path::Path, device: &B::Device) -> Result<CellResult>
 where
     B: AutodiffBackend,
     model::Net<B>: AutodiffModule<B>,
     <model::Net<B> as AutodiffModule<B>>::InnerModule: Classifier<B::InnerBackend>,
 {
     let d = spec.d;
-    let signal = spec.toy_signal();
-    let train_ds = toy_set(d, spec.train_size, signal, Seed(spec.data_seed).derive(STREAM_TRAIN))?;
-    let test_ds = toy_set(d, spec.test_size, signal, Seed(spec.data_seed).derive(STREAM_TEST))?;
+    let (train_ds, test_ds) = toy_data(spec)?;
     let tr = Examples::new(train_ds.x.view(), &train_ds.labels, None)?;
     let te = Examples::new(test_ds.x.view(), &test_ds.labels, None)?;
     let j_of = |n: usize| (0..d).find(|&k| test_ds.x[[n, k]] != 0.0).unwrap_or(0);
-    let models = spec.models();
-    let total = models.len() * spec.seeds.len();
-    let mut results = Vec::with_capacity(total);
-    for &seed in &spec.seeds {
-        for (name, objective) in &models {
-            let key = format!("{name}-seed{seed}");
-            let cfg = spec.train_config(seed);
-            let arch = ModelSpec::one_hidden(spec.width);
-            let hash = crate::data::md5_hex(serde_json::json!({ "spec": spec, "objective": objective, "config": cfg, "model": arch, "seed": seed, "backend": backend }).to_string().as_bytes());
-            if let Some(v) = cells.load(&key, &hash)? {
-                let r: CellResult = serde_json::from_value(v).map_err(|e| Error::Format { path: key.clone().into(), reason: format!("cell result: {e}") })?;
-                log(&format!("[{}/{total}] {key}: stored (clean accuracy {:.4})", results.len() + 1, r.clean_accuracy));
-                results.push(r);
-                continue;
+    let cfg = spec.train_config(seed);
+    let arch = ModelSpec::one_hidden(spec.width);
+    let net = model::build::<B>(&arch, InputShape::Flat(d), 2, Seed(seed), device)?;
+    let mut store = train::DirStore::new(scratch);
+    let out = train::train::<B, _>(net, &tr, None, &cfg, objective, RunOptions { checkpoint: Some(&mut store), ..RunOptions::default() }, device)?;
+    let final_train_loss = out.history.last().map(|r| r.train_loss).unwrap_or(f64::NAN);
+    let (_, clean) = train::evaluate(&out.model.valid(), &te, ATTACK_BATCH, device)?;
+    // Gradients of the margin of the true class at every test point.
+    let n = te.len();
+    let xs: Vec<f32> = test_ds.x.iter().copied().collect();
+    let x = Tensor::<B::InnerBackend, 2>::from_data(TensorData::new(xs, [n, d]), device);
+    let y = Tensor::<B::InnerBackend, 1, Int>::from_data(TensorData::new(test_ds.labels.iter().map(|&v| v as i64).collect::<Vec<_>>(), [n]), device);
+    let (g, _) = input_gradient::<B, _>(&out.model, x, &GradTarget::Margin(y))?;
+    let g: Vec<f32> = g.into_data().convert::<f32>().to_vec().map_err(|e| Error::Shape(format!("gradient data: {e:?}")))?;
+    let signal_share = (0..n)
+        .map(|i| {
+            let row = &g[i * d..(i + 1) * d];
+            let total: f64 = row.iter().map(|v| f64::from(v.abs())).sum();
+            if total > 0.0 {
+                f64::from(row[j_of(i)].abs()) / total
+            } else {
+                0.0
             }
-            let net = model::build::<B>(&arch, InputShape::Flat(d), 2, Seed(seed), device)?;
-            let out = train::train::<B, _>(net, &tr, None, &cfg, objective, RunOptions::default(), device)?;
-            let train_seconds: f64 = out.history.iter().map(|r| r.seconds).sum();
-            let final_train_loss = out.history.last().map(|r| r.train_loss).unwrap_or(f64::NAN);
-            let (_, clean) = train::evaluate(&out.model.valid(), &te, ATTACK_BATCH, device)?;
-            // Gradients of the margin of the true class at every test point.
-            let n = te.len();
-            let xs: Vec<f32> = test_ds.x.iter().copied().collect();
-            let x = Tensor::<B::InnerBackend, 2>::from_data(TensorData::new(xs, [n, d]), device);
-            let y = Tensor::<B::InnerBackend, 1, Int>::from_data(TensorData::new(test_ds.labels.iter().map(|&v| v as i64).collect::<Vec<_>>(), [n]), device);
-            let (g, _) = input_gradient::<B, _>(&out.model, x, &GradTarget::Margin(y))?;
-            let g: Vec<f32> = g.into_data().convert::<f32>().to_vec().map_err(|e| Error::Shape(format!("gradient data: {e:?}")))?;
-            let signal_share = (0..n)
-                .map(|i| {
-                    let row = &g[i * d..(i + 1) * d];
-                    let total: f64 = row.iter().map(|v| f64::from(v.abs())).sum();
-                    if total > 0.0 {
-                        f64::from(row[j_of(i)].abs()) / total
-                    } else {
-                        0.0
-                    }
-                })
-                .sum::<f64>()
-                / n as f64;
-            let mut accuracy = Vec::with_capacity(spec.eps.len());
-            for &eps in &spec.eps {
-                let threat = ThreatModel::linf(eps, None)?;
-                let (_, rob) = robust_accuracy::<B, _>(&out.model, test_ds.x.view(), &test_ds.labels, &threat, &spec.attack(eps), ATTACK_BATCH, Seed(seed).derive(STREAM_ATTACK), device)?;
-                accuracy.push((eps, rob));
-            }
-            let r = CellResult {
-                model: name.clone(),
-                seed,
-                clean_accuracy: clean,
-                final_train_loss,
-                train_seconds,
-                signal_share,
-                gradients: g[..spec.heatmap_points * d].to_vec(),
-                accuracy,
-            };
-            let v = serde_json::to_value(&r).map_err(|e| Error::Shape(format!("cell result: {e}")))?;
-            cells.save(&key, &hash, &v)?;
-            log(&format!(
-                "[{}/{total}] {key}: clean accuracy {clean:.4}, signal share {signal_share:.3}, final loss {final_train_loss:.2e}, {train_seconds:.1}s",
-                results.len() + 1
-            ));
-            results.push(r);
-        }
+        })
+        .sum::<f64>()
+        / n as f64;
+    let mut accuracy = Vec::with_capacity(spec.eps.len());
+    for &eps in &spec.eps {
+        let threat = ThreatModel::linf(eps, None)?;
+        let (_, rob) = robust_accuracy::<B, _>(&out.model, test_ds.x.view(), &test_ds.labels, &threat, &spec.attack(eps), ATTACK_BATCH, Seed(seed).derive(STREAM_ATTACK), device)?;
+        accuracy.push((eps, rob));
     }
-    let tables = tables(spec, &test_ds.x, &test_ds.labels, &results);
-    let short: Vec<String> = results
-        .iter()
-        .filter(|r| r.clean_accuracy < spec.required_accuracy)
-        .map(|r| format!("{} seed {}: clean test accuracy {:.4} < {}", r.model, r.seed, r.clean_accuracy, spec.required_accuracy))
-        .collect();
-    Ok((tables, short))
+    Ok(CellResult { model: name.to_string(), seed, clean_accuracy: clean, final_train_loss, signal_share, gradients: g[..spec.heatmap_points * d].to_vec(), accuracy })
+}
+
+/// Mean over seeds of the summary's `column` for `model`.
+fn summary_mean(t: &[Table], model: &str, column: &str) -> Result<f64> {
+    let tab = claim::table(t, "")?;
+    claim::mean(&claim::values(tab, column, &[("model", model)])?, &format!("model `{model}`"))
+}
+
+/// Mean over seeds of the accuracy of `model` at the largest ε of the grid.
+fn accuracy_at_largest_eps(t: &[Table], model: &str) -> Result<(f64, f64)> {
+    let tab = claim::table(t, "_accuracy")?;
+    let eps = claim::values(tab, "eps", &[("model", model)])?;
+    let top = eps.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let (ec, ac, mc) = (claim::column(tab, "eps")?, claim::column(tab, "accuracy")?, claim::column(tab, "model")?);
+    let acc: Vec<f64> = tab.rows.iter().filter(|r| r[mc] == model && r[ec].parse::<f64>().ok() == Some(top)).filter_map(|r| r[ac].parse().ok()).collect();
+    Ok((top, claim::mean(&acc, &format!("`{model}` at ε = {top}"))?))
+}
+
+/// Seed 002's claims (§III.C, Figs 2–6); proofs/seed002_toy.md.
+pub fn claims() -> Vec<Claim> {
+    vec![
+        Claim {
+            id: "002.sec3.all_accurate",
+            claim: "all eleven models reach 100 % test accuracy",
+            source: "seed 002 §III.C",
+            rule: "clean test accuracy = 1 for every model and seed",
+            paper: "1.0",
+            check: |t| {
+                let acc = claim::values(claim::table(t, "")?, "clean_accuracy", &[])?;
+                let worst = acc.iter().cloned().fold(f64::INFINITY, f64::min);
+                Ok(Outcome { holds: worst == 1.0, ours: format!("min {worst}"), detail: format!("{} models", acc.len()) })
+            },
+        },
+        Claim {
+            id: "002.fig2.standard_not_interpretable",
+            claim: "the standard model's normalised input gradients do not single out the coordinate j that carries the label",
+            source: "seed 002 Fig 2",
+            rule: "signal share of the standard model < 2/d (an even spread is 1/d)",
+            paper: "qualitative",
+            check: |t| {
+                let s = summary_mean(t, "standard", "signal_share")?;
+                let d = claim::values(claim::table(t, "_gradients")?, "feature", &[])?.iter().cloned().fold(0.0, f64::max) + 1.0;
+                Ok(Outcome { holds: s < 2.0 / d, ours: format!("{s:.3}"), detail: format!("2/d = {:.3}", 2.0 / d) })
+            },
+        },
+        Claim {
+            id: "002.fig4.l2_weight_highlights",
+            claim: "the ℓ2 weight penalty gives the best visual result: only the signal coordinates stand out",
+            source: "seed 002 Fig 4",
+            rule: "signal share of weight-l2 ≥ 0.5 and above every other model's",
+            paper: "qualitative",
+            check: |t| {
+                let tab = claim::table(t, "")?;
+                let l2 = summary_mean(t, "weight-l2", "signal_share")?;
+                let mc = claim::column(tab, "model")?;
+                let others: Vec<f64> = tab.rows.iter().filter(|r| r[mc] != "weight-l2").map(|r| summary_mean(t, &r[mc], "signal_share")).collect::<Result<_>>()?;
+                let best_other = others.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                Ok(Outcome {
+                    holds: l2 >= 0.5 && l2 > best_other,
+                    ours: format!("{l2:.3}"),
+                    detail: format!("best other model {best_other:.3}; at the quick scale every model spreads its gradient like sign(Σ x_k) (proofs/seed002_toy.md)"),
+                })
+            },
+        },
+        Claim {
+            id: "002.fig6.least_robust_plateau",
+            claim: "the least robust models (standard, ℓ2 gradient, ℓ∞ weight) sit at 50 % accuracy for large ε, ℓ2 weight is the most robust",
+            source: "seed 002 Fig 6",
+            rule: "accuracy of the standard model at the largest ε within 0.1 of 0.5, and weight-l2's above it",
+            paper: "0.5",
+            check: |t| {
+                let (eps, std) = accuracy_at_largest_eps(t, "standard")?;
+                let (_, l2) = accuracy_at_largest_eps(t, "weight-l2")?;
+                Ok(Outcome {
+                    holds: (std - 0.5).abs() <= 0.1 && l2 > std,
+                    ours: format!("{std:.3} at ε = {eps}"),
+                    detail: format!("weight-l2 {l2:.3}; every model behaves like sign(Σ x_k), whose robust accuracy collapses to 0 just above ε = 1/d"),
+                })
+            },
+        },
+    ]
 }
 
 /// Header of the summary table.
-pub const SUMMARY_HEADER: [&str; 6] = ["model", "seed", "clean_accuracy", "signal_share", "final_train_loss", "train_seconds"];
+pub const SUMMARY_HEADER: [&str; 5] = ["model", "seed", "clean_accuracy", "signal_share", "final_train_loss"];
 /// Header of the heat-map table: one row per (model, seed, point, feature).
 pub const GRADIENT_HEADER: [&str; 9] = ["model", "seed", "point", "label", "signal_coord", "feature", "x", "grad", "grad_normalized"];
 /// Header of the accuracy table.
@@ -328,7 +429,7 @@ fn tables(spec: &ToySpec, x: &ndarray::Array2<f32>, labels: &[usize], results: &
     let mut grads = Table { suffix: "_gradients".into(), header: header(&GRADIENT_HEADER), rows: Vec::new() };
     let mut acc = Table { suffix: "_accuracy".into(), header: header(&ACCURACY_HEADER), rows: Vec::new() };
     for r in results {
-        summary.rows.push(vec![r.model.clone(), r.seed.to_string(), r.clean_accuracy.to_string(), r.signal_share.to_string(), r.final_train_loss.to_string(), format!("{:.2}", r.train_seconds)]);
+        summary.rows.push(vec![r.model.clone(), r.seed.to_string(), r.clean_accuracy.to_string(), r.signal_share.to_string(), r.final_train_loss.to_string()]);
         for n in 0..spec.heatmap_points {
             let row = &r.gradients[n * d..(n + 1) * d];
             let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));

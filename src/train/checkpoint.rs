@@ -7,7 +7,6 @@
 //! Writes go to `checkpoint.bin.tmp`, are synced, then renamed over the old file, so a run killed
 //! while writing keeps its previous checkpoint.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
@@ -79,10 +78,6 @@ impl DirStore {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
-}
-
 /// Encodes a checkpoint into the file format.
 pub fn encode(ck: &Checkpoint) -> Vec<u8> {
     let mut out = Vec::with_capacity(MAGIC.len() + 24 + ck.state.len() + ck.model.len() + ck.optim.len() + 16);
@@ -129,23 +124,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     Ok(Checkpoint { state, model, optim })
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, sync, rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
-        }
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-    }
-    std::fs::rename(&tmp, path).map_err(io(path))
-}
+pub use crate::fsio::write_atomic;
 
 impl CheckpointStore for DirStore {
     fn save(&mut self, ck: &Checkpoint) -> Result<()> {

@@ -46,6 +46,12 @@ pub fn install_interrupt_handler() {
     });
 }
 
+/// Whether an interrupt (Ctrl-C / SIGTERM) arrived since [`install_interrupt_handler`]: long
+/// phases other than training (the cells of `run`, attribution) stop at their next boundary.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Optimiser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

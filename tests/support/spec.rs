@@ -26,3 +26,25 @@ pub fn tiny(id: &str, set: &[(&str, &str)]) -> String {
     }
     out
 }
+
+/// `text` with `key = value` in table `[table]` (the key must be there).
+#[allow(dead_code)]
+pub fn set(text: &str, table: &str, key: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut current = String::new();
+    let mut found = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            current = line.trim_matches(|c| c == '[' || c == ']').to_string();
+        }
+        if current == table && line.split('=').next().unwrap_or("").trim() == key {
+            out.push_str(&format!("{key} = {value}"));
+            found = true;
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    assert!(found, "no `{key}` in [{table}]");
+    out
+}

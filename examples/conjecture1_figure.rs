@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
             writeln!(csv, "{wd},{we},solver_witness,{m}")?;
             series.push(Series { name: "solver witness (exact margin)".into(), points: vec![(we, m)], mark: Mark::Points });
         }
-        let plot = LinePlot { title: format!("ℓ∞-adversarial margin, d = {d}, data y·e_j"), x_label: "ε".into(), y_label: "worst-case margin".into(), series };
+        let plot = LinePlot { bands: Vec::new(), title: format!("ℓ∞-adversarial margin, d = {d}, data y·e_j"), x_label: "ε".into(), y_label: "worst-case margin".into(), series };
         line_plot_png(Path::new(&format!("figures/conj1_margins_d{d}.png")), &plot, (760, 480))?;
     }
     std::fs::write("figures/conj1_margins.csv", csv)?;

@@ -51,6 +51,7 @@ pub enum Command {
     /// Run experiment ID: compute the cells not stored yet, then write FIGURES/ID*.csv, .png, .svg,
     /// ID.meta.json and ID.claims.json and print the claims' verdicts. Re-running resumes from the
     /// finished cells. With --shard i/n only every n-th cell is computed (merge joins them).
+    /// Exit status 3 when the experiment's data set is not on disk (it says how to get it).
     Run {
         /// Experiment id, e.g. `seed002_toy` (`inputgrad run --list` shows them).
         #[arg(required_unless_present = "list")]
@@ -63,9 +64,6 @@ pub enum Command {
         /// Compute only the cells of shard i of n (0 <= i < n), e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
         #[arg(long)]
         shard: Option<String>,
-        /// Device: `cpu` (the experiments of this version run on the CPU backend).
-        #[arg(long, default_value = "cpu")]
-        device: String,
     },
     /// Join the cells that shards computed into the results of experiment ID (as the end of an
     /// unsharded run); fails on missing, unusable or mixed-revision cells.
@@ -123,6 +121,11 @@ pub struct GridArgs {
     /// has ID.toml, else the spec compiled into the binary).
     #[arg(long)]
     pub experiments_dir: Option<PathBuf>,
+    /// Device the cells run on: `cpu`, or `cuda:N` in builds with `--features cuda` for the
+    /// experiments that support it (`run --list` marks them). Cells record their backend, so
+    /// `merge` and `status` need the same `--device` as `run`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 impl GridArgs {
@@ -131,7 +134,7 @@ impl GridArgs {
             ScaleArg::Quick => Scale::Quick,
             ScaleArg::Paper => Scale::Paper,
         };
-        RunArgs { scale, experiments_dir: self.experiments_dir.clone(), figures_dir: self.figures_dir.clone(), shard: None, mixed_revisions: false }
+        RunArgs { scale, experiments_dir: self.experiments_dir.clone(), figures_dir: self.figures_dir.clone(), shard: None, mixed_revisions: false, device: self.device.clone() }
     }
 }
 
@@ -157,9 +160,6 @@ pub struct SlurmArgs {
     /// GPUs per task.
     #[arg(long)]
     pub gpus: Option<usize>,
-    /// Device each task runs on (passed to `run --device`).
-    #[arg(long)]
-    pub device: Option<String>,
     /// Folder of the scripts (and, below it, the job logs).
     #[arg(long, default_value = "slurm")]
     pub out: PathBuf,
@@ -255,7 +255,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify { filter, json, list } => verify_cmd(filter.as_deref(), json, list),
         Command::Train(args) => train::run(&args),
         Command::Attribute(args) => attribute::run(&args),
-        Command::Run { id, list, grid, shard, device } => run_cmd(id.as_deref(), list, &grid, shard.as_deref(), &device),
+        Command::Run { id, list, grid, shard } => run_cmd(id.as_deref(), list, &grid, shard.as_deref()),
         Command::Merge { id, grid, mixed_revisions } => merge_cmd(&id, &grid, mixed_revisions),
         Command::Status { id, grid } => status_cmd(&id, &grid),
         Command::Spec { id } => spec_cmd(&id),
@@ -278,18 +278,18 @@ fn print_claims(rows: &[experiment::ClaimRow]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_cmd(id: Option<&str>, list: bool, grid: &GridArgs, shard: Option<&str>, device: &str) -> anyhow::Result<i32> {
+/// Exit status of `run` when the experiment's data is not on disk (nothing computed).
+pub const NOT_RUN: i32 = 3;
+
+fn run_cmd(id: Option<&str>, list: bool, grid: &GridArgs, shard: Option<&str>) -> anyhow::Result<i32> {
     let reg = Registry::builtin();
     if list {
         for e in reg.iter() {
-            println!("{:<20} {}", e.id(), e.about());
+            println!("{:<28} {}{}", e.id(), e.about(), if e.gpu() { " [cpu, cuda]" } else { "" });
         }
         return Ok(0);
     }
     let id = id.context("give an experiment id (`inputgrad run --list` shows them)")?;
-    if device != "cpu" {
-        bail!("--device {device}: the experiments of this version run on the CPU backend");
-    }
     reg.find(id)?;
     let mut args = grid.run_args();
     args.shard = shard.map(experiment::Shard::parse).transpose()?;
@@ -299,7 +299,14 @@ fn run_cmd(id: Option<&str>, list: bool, grid: &GridArgs, shard: Option<&str>, d
         None => "the built-in spec".into(),
     };
     eprintln!("running {id} at {} scale{}: {source}, outputs in {}", args.scale, shard.map(|s| format!(", shard {s}")).unwrap_or_default(), args.figures_dir.display());
-    let report = experiment::run(&reg, id, &args, &mut |line| eprintln!("  {line}")).with_context(|| format!("running `{id}`"))?;
+    let report = match experiment::run(&reg, id, &args, &mut |line| eprintln!("  {line}")) {
+        Ok(r) => r,
+        Err(inputgrad_error @ crate::error::Error::MissingData { .. }) => {
+            println!("{id}: not run: data missing — {inputgrad_error}");
+            return Ok(NOT_RUN);
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("running `{id}`"))),
+    };
     for f in &report.files {
         println!("wrote {}", f.display());
     }
@@ -375,7 +382,7 @@ fn slurm_cmd(a: &SlurmArgs) -> anyhow::Result<i32> {
         time: a.time.clone(),
         cpus: a.cpus,
         gpus: a.gpus,
-        device: a.device.clone(),
+        device: (args.device != "cpu").then(|| args.device.clone()),
     };
     let s = experiment::slurm::scripts(&job, &out)?;
     let mut written = Vec::new();

@@ -6,7 +6,7 @@ use inputgrad::plot::curves::{line_plot_png, LinePlot, Mark, Series};
 fn line_plot_renders_png_with_text() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.png");
-    let plot = LinePlot {
+    let plot = LinePlot { bands: Vec::new(),
         title: "ℓ∞ margin".into(),
         x_label: "ε".into(),
         y_label: "margin".into(),
@@ -24,7 +24,7 @@ fn line_plot_renders_png_with_text() {
 #[test]
 fn empty_plot_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let plot = LinePlot { title: String::new(), x_label: String::new(), y_label: String::new(), series: vec![Series { name: "nan".into(), points: vec![(f64::NAN, 1.0)], mark: Mark::Line }] };
+    let plot = LinePlot { bands: Vec::new(), title: String::new(), x_label: String::new(), y_label: String::new(), series: vec![Series { name: "nan".into(), points: vec![(f64::NAN, 1.0)], mark: Mark::Line }] };
     let err = line_plot_png(&dir.path().join("e.png"), &plot, (100, 100)).unwrap_err().to_string();
     assert!(err.contains("series"), "{err}");
 }

@@ -131,18 +131,25 @@ pub fn order(scores: &[f32], tie: Seed) -> Vec<usize> {
 /// kept pixel is kept.
 pub fn keep_mask(a: &[f32], shape: InputShape, grouping: Grouping, keep: Keep, tie: Seed) -> Result<Vec<bool>> {
     let s = scores(a, shape, grouping)?;
-    let ord = order(&s, tie);
+    Ok(keep_from_order(&order(&s, tie), shape, grouping, keep))
+}
+
+/// The kept coordinates from a ranking `ord` of the positions (decreasing score, as [`order`]
+/// returns it): the first ⌊k·n + ½⌋ for `Keep::Top`, the last for `Keep::Bottom`; with pixel
+/// grouping every channel of a kept pixel.
+pub fn keep_from_order(ord: &[usize], shape: InputShape, grouping: Grouping, keep: Keep) -> Vec<bool> {
+    let n = ord.len();
     let (k, top) = match keep {
-        Keep::Top(k) => (k.count(s.len()), true),
-        Keep::Bottom(k) => (k.count(s.len()), false),
+        Keep::Top(k) => (k.count(n), true),
+        Keep::Bottom(k) => (k.count(n), false),
     };
-    let chosen: &[usize] = if top { &ord[..k] } else { &ord[ord.len() - k..] };
-    let mut kept_pos = vec![false; s.len()];
+    let chosen: &[usize] = if top { &ord[..k] } else { &ord[n - k..] };
+    let mut kept_pos = vec![false; n];
     for &p in chosen {
         kept_pos[p] = true;
     }
-    Ok(match (grouping, shape) {
+    match (grouping, shape) {
         (Grouping::Pixel(_), InputShape::Image { c, h, w }) => (0..c * h * w).map(|i| kept_pos[i % (h * w)]).collect(),
         _ => kept_pos,
-    })
+    }
 }

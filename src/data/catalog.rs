@@ -1,15 +1,17 @@
 //! Named image data sets for training commands: `blockmnist`, `blockmnist-top`,
-//! `mnist-distractor`, `mnist`, `fashion-mnist`, `cifar10`, `svhn` — each as a train and a test split.
+//! `mnist-distractor`, `mnist`, `fashion-mnist`, `cifar10`, `svhn`, `imagenet10` — each as a train
+//! and a test split (ImageNet-10's `val` folder is its test split).
 
 use std::path::Path;
 
 use super::block_mnist::{self, BlockMnistSpec, NullKind, Placement};
+use super::image_folder::{self, FolderOptions};
 use super::{idx, ImageDataset, Normalization, Split};
 use crate::error::{Error, Result};
 use crate::rng::Seed;
 
 /// Names [`load`] understands.
-pub const NAMES: &[&str] = &["blockmnist", "blockmnist-top", "mnist-distractor", "mnist", "fashion-mnist", "cifar10", "svhn"];
+pub const NAMES: &[&str] = &["blockmnist", "blockmnist-top", "mnist-distractor", "mnist", "fashion-mnist", "cifar10", "svhn", "imagenet10"];
 
 /// A train/test pair.
 #[derive(Debug, Clone)]
@@ -52,6 +54,18 @@ pub fn load(name: &str, dir: &Path, classes: Option<&[u8]>, seed: Seed, norm: &N
             let d = dir.join("svhn");
             Ok(TrainTest { train: super::svhn::load(&d, "train", norm)?, test: super::svhn::load(&d, "test", norm)? })
         }
+        "imagenet10" => imagenet10(dir, FolderOptions::IMAGENET, norm),
         other => Err(Error::InvalidParam { name: "data".into(), reason: format!("unknown data set `{other}`; known: {}", NAMES.join(", ")) }),
     }
+}
+
+/// ImageNet-10 from `<dir>/imagenet10/{train,val}` with the resize and crop `opts`.
+pub fn imagenet10(dir: &Path, opts: FolderOptions, norm: &Normalization) -> Result<TrainTest> {
+    let root = dir.join("imagenet10");
+    let (train, classes) = image_folder::load(&root.join("train"), opts, norm)?;
+    let (test, test_classes) = image_folder::load(&root.join("val"), opts, norm)?;
+    if classes != test_classes {
+        return Err(Error::Format { path: root.join("val"), reason: format!("class folders {test_classes:?} differ from train's {classes:?}") });
+    }
+    Ok(TrainTest { train, test })
 }

@@ -88,6 +88,33 @@ pub struct CellContext<'a> {
     /// A folder of the cell's own, for checkpoints of a cell that trains (resumed after a kill;
     /// removed when the cell is stored).
     pub scratch: PathBuf,
+    /// A folder shared by every cell of the experiment and scale, for artifacts several cells
+    /// need (a trained model that many retraining cells attribute): see [`memo`].
+    pub shared: PathBuf,
+    /// The device `run --device` named (`cpu`, `cuda:N`); only experiments answering `true` to
+    /// [`Experiment::gpu`] see anything but `cpu` (see [`super::backend::dispatch`]).
+    pub device: String,
+}
+
+/// The bytes of the shared artifact `key`: read from `dir` if a valid copy is there, else
+/// computed by `compute` and stored (atomically, with an md5 trailer). `compute` must be a pure
+/// function of `key` (seeded, thread-count independent): any shard may compute an artifact, and
+/// two that do write the same bytes.
+pub fn memo(dir: &Path, key: &str, compute: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    let path = dir.join(format!("{}.bin", crate::data::md5_hex(key.as_bytes())));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if bytes.len() >= 32 {
+            let (body, sum) = bytes.split_at(bytes.len() - 32);
+            if crate::data::md5_hex(body).as_bytes() == sum {
+                return Ok(body.to_vec());
+            }
+        }
+    }
+    let body = compute()?;
+    let mut out = body.clone();
+    out.extend_from_slice(crate::data::md5_hex(&body).as_bytes());
+    crate::fsio::write_atomic(&path, &out)?;
+    Ok(body)
 }
 
 /// Tables and unmet requirements assembled from the results of every cell.
@@ -120,6 +147,11 @@ pub trait Experiment: Send + Sync {
     /// The paper's claims this experiment tests, evaluated on its tables.
     fn claims(&self) -> Vec<Claim> {
         Vec::new()
+    }
+    /// Whether its cells run on any backend of [`super::backend`] (`run --device cuda:N`);
+    /// `false`: the CPU backend only.
+    fn gpu(&self) -> bool {
+        false
     }
     /// Data sets it needs (names of `inputgrad data check`), for `reproduce`'s skip list.
     fn needs_data(&self) -> &[&str] {

@@ -10,16 +10,19 @@
 //! * [`slurm`] — sbatch scripts for job arrays over the shards and the merge.
 //! * [`seed000_fig5`], [`seed000_leakage`] — seed 000 Fig 5 and the feature-leakage table (§6).
 //! * [`seed000_maxmargin`] — certified ℓ∞ max-margin values over (d, ε) (eq 4, eq 8).
+//! * [`seed000_diffroar`] — seed 000 Fig 3 (DiffROAR with retraining) and its App. C companions.
 //! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
 //! Experiments do no file I/O: they plan cells, compute one cell, assemble [`Table`]s from the
 //! cells' results and draw [`Figure`]s from tables.
 
+pub mod backend;
 pub mod claim;
 pub mod grid;
 pub mod registry;
 pub mod run;
+pub mod seed000_diffroar;
 pub mod seed000_fig31;
 pub mod seed000_fig5;
 pub mod seed000_leakage;

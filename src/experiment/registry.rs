@@ -5,7 +5,7 @@
 //! `run`, `merge`, `status`, shards, plots and claims for them through [`super::run`].
 
 use super::grid::Experiment;
-use super::{seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed002};
+use super::{seed000_diffroar, seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed002};
 use crate::error::{Error, Result};
 
 /// A set of experiments by id.
@@ -34,6 +34,10 @@ impl Registry {
             Box::new(seed000_fig31::Fig31),
             Box::new(seed000_maxmargin::MaxMargin),
             Box::new(seed002::Toy),
+            Box::new(seed000_diffroar::DiffRoar::fmnist()),
+            Box::new(seed000_diffroar::DiffRoar::svhn()),
+            Box::new(seed000_diffroar::DiffRoar::cifar10()),
+            Box::new(seed000_diffroar::DiffRoar::imagenet10()),
         ];
         for e in all {
             r.experiments.push(e);

@@ -43,12 +43,14 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     /// Let `merge` join cells computed by different revisions.
     pub mixed_revisions: bool,
+    /// The device cells run on (`cpu`, `cuda:N`); part of each cell's id through the backend name.
+    pub device: String,
 }
 
 impl RunArgs {
     /// Quick scale, built-in (or local) spec, outputs in `figures_dir`, all cells.
     pub fn new(scale: Scale, figures_dir: impl Into<PathBuf>) -> Self {
-        RunArgs { scale, experiments_dir: None, figures_dir: figures_dir.into(), shard: None, mixed_revisions: false }
+        RunArgs { scale, experiments_dir: None, figures_dir: figures_dir.into(), shard: None, mixed_revisions: false, device: "cpu".into() }
     }
 }
 
@@ -125,7 +127,14 @@ fn prepare<'r>(reg: &'r Registry, id: &str, args: &RunArgs) -> Result<(&'r dyn E
     let exp = reg.find(id)?;
     let spec = load_spec(exp, args.experiments_dir.as_deref())?;
     let keys = spec.scale(args.scale)?;
-    let plan = exp.plan(&keys, args.scale)?;
+    let mut plan = exp.plan(&keys, args.scale)?;
+    if args.device != "cpu" {
+        let backend = super::backend::name(&args.device)?;
+        if !exp.gpu() {
+            return Err(Error::param("--device", format!("`{}`: experiment `{id}` runs on the CPU backend only", args.device)));
+        }
+        plan.backend = backend;
+    }
     plan.validate(id)?;
     Ok((exp, spec, plan))
 }
@@ -219,8 +228,12 @@ pub fn run(reg: &Registry, id: &str, args: &RunArgs, log: &mut dyn FnMut(&str)) 
         let scratch = dir.join(format!("{cid}.scratch"));
         let t1 = Instant::now();
         let result = {
-            let mut ctx = CellContext { log: &mut *log, scratch: scratch.clone() };
-            exp.compute(&plan, cell, &mut ctx).map_err(|e| Error::Shape(format!("cell `{}` of {id}: {e}", cell.key)))?
+            let mut ctx = CellContext { log: &mut *log, scratch: scratch.clone(), shared: dir.join("shared"), device: args.device.clone() };
+            exp.compute(&plan, cell, &mut ctx).map_err(|e| match e {
+                // Missing data is the whole experiment's state, not this cell's: keep its hint.
+                Error::MissingData { .. } => e,
+                e => Error::Shape(format!("cell `{}` of {id}: {e}", cell.key)),
+            })?
         };
         if crate::train::trainer::interrupted() {
             // A cell interrupted inside (a trainer stopped early) is not a result; its scratch

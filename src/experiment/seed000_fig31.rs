@@ -442,7 +442,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
             series.push(Series { name: format!("{obj} training"), points: pts, mark: Mark::Points });
         }
     }
-    let plot = LinePlot {
+    let plot = LinePlot { bands: Vec::new(),
         title: "Fig 31(a): largest coordinate of r_k/‖r_k‖ vs second-layer weight a_k".into(),
         x_label: "largest-magnitude coordinate of the normalised first-layer weight".into(),
         y_label: "second-layer weight a_k".into(),
@@ -465,7 +465,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
             series.push(Series { name: format!("{obj} training"), points: pts, mark: Mark::Line });
         }
     }
-    let plot = LinePlot { title: "Fig 31(b): first-layer biases b_k".into(), x_label: "bias b_k".into(), y_label: "fraction of neurons".into(), series };
+    let plot = LinePlot { bands: Vec::new(), title: "Fig 31(b): first-layer biases b_k".into(), x_label: "bias b_k".into(), y_label: "fraction of neurons".into(), series };
     let (png, svg) = line_plot_bytes(&plot, PLOT_SIZE, Legend::UpperRight)?;
     figures.push(Figure { suffix: "_b".into(), png, svg });
     // Margins during training, each divided by its theory reference: the standard margin by γ*
@@ -492,7 +492,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
     // Reference lines first, so the curves are drawn over them.
     series.insert(0, Series { name: format!("ν~ of Conjecture 1 at ε / best axis-aligned ({:.3})", tilde / axis), points: vec![(0.0, tilde / axis), (max_step, tilde / axis)], mark: Mark::Line });
     series.insert(0, Series { name: "reference = 1".into(), points: vec![(0.0, 1.0), (max_step, 1.0)], mark: Mark::Line });
-    let plot = LinePlot { title: "Normalised margin (min y·f / mean ‖θ_k‖²) relative to the theory during training".into(), x_label: "gradient step".into(), y_label: "margin / reference".into(), series };
+    let plot = LinePlot { bands: Vec::new(), title: "Normalised margin (min y·f / mean ‖θ_k‖²) relative to the theory during training".into(), x_label: "gradient step".into(), y_label: "margin / reference".into(), series };
     let (png, svg) = line_plot_bytes(&plot, PLOT_SIZE, Legend::LowerRight)?;
     figures.push(Figure { suffix: "_margin".into(), png, svg });
     Ok(figures)

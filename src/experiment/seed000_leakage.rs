@@ -271,7 +271,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<super::Figure>> {
             None => series.push(Series { name: r[1].clone(), points: vec![(eta, s)], mark: Mark::LineMarked }),
         }
     }
-    let plot = LinePlot {
+    let plot = LinePlot { bands: Vec::new(),
         title: "Share of |∇ₓ f| on the instance's signal block j*(x) (1 = no leakage)".into(),
         x_label: "noise level η".into(),
         y_label: "signal share".into(),

@@ -331,7 +331,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
             Series { name: "best axis-aligned ν_{a,b}".into(), points: col(7)?, mark: Mark::LineMarked },
             Series { name: "Theorem 1's ν* built for η = ε".into(), points: col(8)?, mark: Mark::LineMarked },
         ];
-        let plot = LinePlot { title: format!("ℓ∞ max-margin value on eq (2), d = {d}: solver bracket and candidates"), x_label: "ℓ∞ radius ε".into(), y_label: "worst-case margin".into(), series };
+        let plot = LinePlot { bands: Vec::new(), title: format!("ℓ∞ max-margin value on eq (2), d = {d}: solver bracket and candidates"), x_label: "ℓ∞ radius ε".into(), y_label: "worst-case margin".into(), series };
         let (png, svg) = line_plot_bytes(&plot, (900, 600), Legend::UpperRight)?;
         figures.push(Figure { suffix: format!("_d{d}"), png, svg });
     }

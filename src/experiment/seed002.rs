@@ -533,7 +533,7 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
             None => pts.push((eps, a, 1)),
         }
     }
-    let plot = LinePlot {
+    let plot = LinePlot { bands: Vec::new(),
         title: "Seed 002 Fig 6: test accuracy under ℓ∞ PGD".into(),
         x_label: "ℓ∞ radius ε".into(),
         y_label: "test accuracy".into(),

@@ -106,6 +106,10 @@ pub fn scripts(job: &SlurmJob, script_dir: &Path) -> Result<Scripts> {
     if let Some(d) = &job.experiments_dir {
         let _ = write!(common, " --experiments-dir {}", path(d));
     }
+    // The device names the backend, part of every cell id: the merge must name it too.
+    if let Some(d) = &job.device {
+        let _ = write!(common, " --device {}", sh(d));
+    }
     let log = |suffix: &str| job.log_dir.join(format!("{id}-{suffix}.out")).display().to_string();
     let mut array = format!(
         "#!/bin/bash\n# inputgrad: experiment {id}, {n} shards ({scale} scale). Task k runs shard k/{n}.\n#SBATCH --job-name=inputgrad-{id}\n#SBATCH --array=0-{last}\n#SBATCH --output={out}\n{header}",
@@ -117,10 +121,9 @@ pub fn scripts(job: &SlurmJob, script_dir: &Path) -> Result<Scripts> {
     if let Some(g) = job.gpus {
         let _ = writeln!(array, "#SBATCH --gpus={g}");
     }
-    let device = job.device.as_deref().map(|d| format!(" --device {}", sh(d))).unwrap_or_default();
     let _ = write!(
         array,
-        "set -euo pipefail\ncd {wd}\nexec {bin} run {id} {common}{device} --shard \"$SLURM_ARRAY_TASK_ID/${{SLURM_ARRAY_TASK_COUNT:-{n}}}\"\n",
+        "set -euo pipefail\ncd {wd}\nexec {bin} run {id} {common} --shard \"$SLURM_ARRAY_TASK_ID/${{SLURM_ARRAY_TASK_COUNT:-{n}}}\"\n",
         wd = path(&job.workdir),
         bin = path(&job.binary),
         n = job.array,

@@ -255,6 +255,49 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// A list of strings (may be empty).
+    pub fn strings(&self, key: &str) -> Result<Vec<String>> {
+        match self.get(key)? {
+            toml::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v.as_str().map(str::to_string).ok_or_else(|| self.error(&format!("{key}[{i}]"), format!("must be a string, got {}", v.type_str()))))
+                .collect(),
+            v => Err(self.error(key, format!("must be a list of strings, got {}", v.type_str()))),
+        }
+    }
+
+    /// A list of integers ≥ `min` (may be empty).
+    pub fn usize_list(&self, key: &str, min: usize) -> Result<Vec<usize>> {
+        match self.get(key)? {
+            toml::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    toml::Value::Integer(x) if *x >= 0 && (*x as u64) >= min as u64 => Ok(*x as usize),
+                    _ => Err(self.error(&format!("{key}[{i}]"), format!("must be an integer >= {min}"))),
+                })
+                .collect(),
+            v => Err(self.error(key, format!("must be a list of integers, got {}", v.type_str()))),
+        }
+    }
+
+    /// A boolean.
+    pub fn bool(&self, key: &str) -> Result<bool> {
+        match self.get(key)? {
+            toml::Value::Boolean(b) => Ok(*b),
+            v => Err(self.error(key, format!("must be true or false, got {}", v.type_str()))),
+        }
+    }
+
+    /// A string.
+    pub fn string(&self, key: &str) -> Result<String> {
+        match self.get(key)? {
+            toml::Value::String(s) => Ok(s.clone()),
+            v => Err(self.error(key, format!("must be a string, got {}", v.type_str()))),
+        }
+    }
+
     /// The sub-table `key`.
     pub fn table(&self, key: &str) -> Result<Keys<'a>> {
         match self.get(key)? {

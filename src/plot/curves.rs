@@ -33,6 +33,9 @@ pub enum Mark {
     Points,
     /// Line with a marker at each point, the marker's shape cycling with the series index.
     LineMarked,
+    /// A thin line with small open circles in the colour of the series at the given index (a
+    /// companion curve of that series: seed 000 Fig 7's bottom-k next to its top-k).
+    CompanionOf(usize),
 }
 
 /// One named series of (x, y) rows.
@@ -57,6 +60,17 @@ pub struct LinePlot {
     pub y_label: String,
     /// Series.
     pub series: Vec<Series>,
+    /// Shaded bands (confidence intervals), each in the colour of its series.
+    pub bands: Vec<Band>,
+}
+
+/// A shaded band (x, lower, upper) around series number `series`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Index of the series in [`LinePlot::series`] whose colour the band takes.
+    pub series: usize,
+    /// Rows (x, lower, upper), in increasing x.
+    pub points: Vec<(f64, f64, f64)>,
 }
 
 /// Series colours: the ten "tab10" colours, then black and olive, so that up to twelve series
@@ -142,7 +156,8 @@ pub(crate) fn render(
 pub fn draw_line_plot<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, plot: &LinePlot, legend: Legend) -> std::result::Result<(), String> {
     register_fonts();
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let pts: Vec<(f64, f64)> = plot.series.iter().flat_map(|s| s.points.iter().cloned()).filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+    let band_pts = plot.bands.iter().flat_map(|b| b.points.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]));
+    let pts: Vec<(f64, f64)> = plot.series.iter().flat_map(|s| s.points.iter().cloned()).chain(band_pts).filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
     if pts.is_empty() {
         return Err("series: nothing to plot".into());
     }
@@ -158,13 +173,25 @@ pub fn draw_line_plot<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .map_err(e)?;
     chart.configure_mesh().x_desc(&plot.x_label).y_desc(&plot.y_label).label_style(("sans-serif", 13)).draw().map_err(e)?;
+    for b in &plot.bands {
+        let c = PALETTE[b.series % PALETTE.len()];
+        let mut poly: Vec<(f64, f64)> = b.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&(x, lo, _)| (x, lo)).collect();
+        poly.extend(b.points.iter().rev().filter(|p| p.0.is_finite() && p.2.is_finite()).map(|&(x, _, hi)| (x, hi)));
+        if poly.len() >= 3 {
+            chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled()))).map_err(e)?;
+        }
+    }
     for (k, s) in plot.series.iter().enumerate() {
-        let c = PALETTE[k % PALETTE.len()];
+        let c = PALETTE[if let Mark::CompanionOf(j) = s.mark { j } else { k } % PALETTE.len()];
         let data: Vec<(f64, f64)> = s.points.iter().cloned().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
         match s.mark {
             Mark::Line => chart.draw_series(LineSeries::new(data, c.stroke_width(2))).map_err(e)?,
             Mark::Dots => chart.draw_series(data.into_iter().map(|p| Circle::new(p, 2, c.filled()))).map_err(e)?,
             Mark::Points => chart.draw_series(data.into_iter().map(|p| Cross::new(p, 6, c.stroke_width(2)))).map_err(e)?,
+            Mark::CompanionOf(_) => {
+                chart.draw_series(data.iter().map(|&p| Circle::new(p, 3, c.stroke_width(1)))).map_err(e)?;
+                chart.draw_series(LineSeries::new(data, c.stroke_width(1))).map_err(e)?
+            }
             Mark::LineMarked => {
                 // Markers whose shape cycles with the series (circle, triangle, cross, square), so
                 // that overlapping curves stay distinguishable; the line carries the label.

@@ -366,6 +366,10 @@ pub struct EpochRecord {
     pub test_loss: Option<f64>,
     /// Clean test accuracy.
     pub test_acc: Option<f64>,
+    /// Accuracy on the second held-out set of [`RunOptions::also_evaluate`], if given (e.g. the
+    /// test set when `test` is a validation split used to select the epoch).
+    #[serde(default)]
+    pub also_acc: Option<f64>,
     /// Optimiser steps in the epoch.
     pub steps: usize,
     /// Wall-clock seconds of the epoch (training and evaluation).
@@ -425,11 +429,13 @@ pub struct RunOptions<'s> {
     pub progress: bool,
     /// Evaluation batch size.
     pub eval_batch: usize,
+    /// A second held-out set evaluated after every epoch (accuracy in [`EpochRecord::also_acc`]).
+    pub also_evaluate: Option<&'s Examples<'s>>,
 }
 
 impl Default for RunOptions<'_> {
     fn default() -> Self {
-        RunOptions { checkpoint: None, stop_after_steps: None, save_on_stop: true, progress: false, eval_batch: 1000 }
+        RunOptions { checkpoint: None, stop_after_steps: None, save_on_stop: true, progress: false, eval_batch: 1000, also_evaluate: None }
     }
 }
 
@@ -738,6 +744,10 @@ where
             }
             None => (None, None),
         };
+        let also_acc = match opts.also_evaluate {
+            Some(t) => Some(evaluate(&model.valid(), t, opts.eval_batch, device)?.1),
+            None => None,
+        };
         let rec = EpochRecord {
             epoch,
             lr,
@@ -745,6 +755,7 @@ where
             train_acc: state.correct as f64 / state.seen.max(1) as f64,
             test_loss,
             test_acc,
+            also_acc,
             steps: steps_per_epoch,
             seconds: state.seconds + t0.elapsed().as_secs_f64(),
         };

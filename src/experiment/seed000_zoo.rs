@@ -127,19 +127,4 @@ pub fn train_zoo(zoo: &ZooSpec, batch: &Batch<'_>, seed: u64, log: &mut dyn FnMu
     Ok(out)
 }
 
-/// Mean gradient-mass shares (signal, other task blocks, noise blocks) over the rows of `g`, whose
-/// signal blocks are `j_star`; rows with a zero gradient count as all-zero shares.
-pub fn shares(g: &[f64], d: usize, j_star: &[usize]) -> (f64, f64, f64) {
-    let (mut s, mut t, mut n) = (0.0, 0.0, 0.0);
-    for (row, &j) in g.chunks(d).zip(j_star) {
-        let tot: f64 = row.iter().map(|v| v.abs()).sum();
-        if tot == 0.0 {
-            continue;
-        }
-        s += row[j].abs() / tot;
-        t += row[..d / 2].iter().enumerate().filter(|(k, _)| *k != j).map(|(_, v)| v.abs()).sum::<f64>() / tot;
-        n += row[d / 2..].iter().map(|v| v.abs()).sum::<f64>() / tot;
-    }
-    let c = j_star.len().max(1) as f64;
-    (s / c, t / c, n / c)
-}
+pub use crate::metric::mask::block_shares as shares;

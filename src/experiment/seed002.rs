@@ -3,8 +3,8 @@
 //! points (Figs 2–5) and their test accuracy against the ℓ∞ radius of a PGD attack (Fig 6).
 //!
 //! One cell = one (model, seed): train, check clean test accuracy, take input gradients, attack at
-//! every ε. Cells are stored through a [`CellStore`] (resume); this module does no file I/O and
-//! returns result tables, which [`super::run`] writes and [`plot`] draws.
+//! every ε. Cells are stored through [`mod@super::run`] (resume); this module does no file I/O and
+//! returns result tables, which [`mod@super::run`] writes and [`plot`] draws.
 //!
 //! **Which gradient.** The paper plots "the size of the normalized gradients". We take, per test
 //! point n, g_n = ∇ₓ (f_y(x_n) − f_{1−y}(x_n)) (the margin of the true class; for two classes
@@ -315,13 +315,8 @@ where
     let g: Vec<f32> = g.into_data().convert::<f32>().to_vec().map_err(|e| Error::Shape(format!("gradient data: {e:?}")))?;
     let signal_share = (0..n)
         .map(|i| {
-            let row = &g[i * d..(i + 1) * d];
-            let total: f64 = row.iter().map(|v| f64::from(v.abs())).sum();
-            if total > 0.0 {
-                f64::from(row[j_of(i)].abs()) / total
-            } else {
-                0.0
-            }
+            let row: Vec<f64> = g[i * d..(i + 1) * d].iter().map(|&v| f64::from(v)).collect();
+            crate::metric::mask::mass_share(&row, [j_of(i)]).unwrap_or(0.0)
         })
         .sum::<f64>()
         / n as f64;
@@ -452,7 +447,7 @@ const CELL_PX: (u32, u32) = (16, 11);
 /// Accuracy plot size (width, height) in pixels.
 const ACCURACY_SIZE: (u32, u32) = (900, 600);
 
-/// Draws the figures from the tables [`run`] returned (or that were read back from CSV): the
+/// Draws the figures from the tables [`super::Experiment::assemble`] returned (or that were read back from CSV): the
 /// gradient heat maps (first seed of each model, plus the inputs |x| as the paper's Fig 1) and
 /// the accuracy-vs-ε curves (mean over seeds).
 pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {

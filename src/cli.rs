@@ -46,7 +46,7 @@ pub enum Command {
     /// Train a model (checkpoints each epoch; re-running the same command resumes).
     Train(Box<train::TrainArgs>),
     /// Attributions of a trained model (`--run DIR` from `train`, or `--pytorch FILE --model
-    /// ARCH`) on examples of a data set: OUT/<method>.npy, meta.json and attributions.png.
+    /// ARCH`) on examples of a data set: `OUT/<method>.npy`, meta.json and attributions.png.
     Attribute(Box<attribute::AttributeArgs>),
     /// Run experiment ID: compute the cells not stored yet, then write FIGURES/ID*.csv, .png, .svg,
     /// ID.meta.json and ID.claims.json and print the claims' verdicts. Re-running resumes from the
@@ -62,6 +62,27 @@ pub enum Command {
         #[command(flatten)]
         grid: GridArgs,
         /// Compute only the cells of shard i of n (0 <= i < n), e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
+        #[arg(long)]
+        shard: Option<String>,
+    },
+    /// Reproduce the papers: the theory checks, then every experiment (or those of --only) whose
+    /// data set is on disk — an absent one is reported as not run with its fetch hint — then
+    /// FIGURES/README.md, the gallery with each experiment's figures and its claims' verdicts, and
+    /// a summary. Reruns are incremental (finished cells are loaded). Exit status 1 when a theory
+    /// check fails or an experiment errors; a claim that fails is a result, not an error.
+    Reproduce {
+        /// Only these experiments (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        only: Option<Vec<String>>,
+        /// List what would run (with each experiment's data sets) and exit.
+        #[arg(long)]
+        list: bool,
+        /// Skip the theory checks.
+        #[arg(long)]
+        skip_verify: bool,
+        #[command(flatten)]
+        grid: GridArgs,
+        /// Compute only shard i of n of every experiment's cells (no tables, no gallery).
         #[arg(long)]
         shard: Option<String>,
     },
@@ -256,6 +277,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Train(args) => train::run(&args),
         Command::Attribute(args) => attribute::run(&args),
         Command::Run { id, list, grid, shard } => run_cmd(id.as_deref(), list, &grid, shard.as_deref()),
+        Command::Reproduce { only, list, skip_verify, grid, shard } => reproduce_cmd(only.as_deref(), list, skip_verify, &grid, shard.as_deref()),
         Command::Merge { id, grid, mixed_revisions } => merge_cmd(&id, &grid, mixed_revisions),
         Command::Status { id, grid } => status_cmd(&id, &grid),
         Command::Spec { id } => spec_cmd(&id),
@@ -317,6 +339,53 @@ fn run_cmd(id: Option<&str>, list: bool, grid: &GridArgs, shard: Option<&str>) -
         return Ok(130);
     }
     Ok(0)
+}
+
+fn reproduce_cmd(only: Option<&[String]>, list: bool, skip_verify: bool, grid: &GridArgs, shard: Option<&str>) -> anyhow::Result<i32> {
+    use experiment::reproduce;
+    let reg = Registry::builtin();
+    let exps = reproduce::select(&reg, only)?;
+    let mut args = grid.run_args();
+    args.shard = shard.map(experiment::Shard::parse).transpose()?;
+    if list {
+        for e in &exps {
+            println!("{:<28} data: {:<14} {}", e.id(), if e.needs_data().is_empty() { "generated".to_string() } else { e.needs_data().join(", ") }, e.about());
+        }
+        return Ok(0);
+    }
+    let t0 = Instant::now();
+    let theory = if skip_verify {
+        None
+    } else {
+        eprintln!("== theory checks (inputgrad verify)");
+        let t = reproduce::theory_checks(&mut |l| eprintln!("  {l}"));
+        eprintln!("  {} hold, {} errata confirmed, {} fail ({:.0} s)", t.holds, t.errata, t.fails, t0.elapsed().as_secs_f64());
+        Some(t)
+    };
+    let ids: Vec<&str> = exps.iter().map(|e| e.id()).collect();
+    let outcomes = reproduce::run_all(&reg, &ids, &args, &mut |l| eprintln!("  {l}"))?;
+    let claims_of = |id: &str| reg.find(id).map(|e| e.claims().len()).unwrap_or(0);
+    println!("\n{:<30} {:>6} {:>6} {:>8} {:>9}  status", "experiment", "holds", "fails", "not run", "wall");
+    let mut errors = 0;
+    for o in &outcomes {
+        let (h, f, n) = o.counts(claims_of(&o.id));
+        let status = match &o.status {
+            reproduce::Status::Ran(r) => format!("{} cells computed, {} loaded", r.cells_run, r.cells_loaded),
+            reproduce::Status::NotRun(why) => format!("not run: {why}"),
+            reproduce::Status::Error(e) => {
+                errors += 1;
+                format!("ERROR: {e}")
+            }
+        };
+        println!("{:<30} {h:>6} {f:>6} {n:>8} {:>8.0}s  {status}", o.id, o.seconds);
+    }
+    if args.shard.is_none() {
+        let text = reproduce::gallery(&outcomes, theory, &args, &claims_of);
+        let path = reproduce::write_gallery(&text, &args.figures_dir)?;
+        println!("wrote {}", path.display());
+    }
+    println!("reproduce: {} experiments in {:.0} s", outcomes.len(), t0.elapsed().as_secs_f64());
+    Ok(if errors > 0 || theory.is_some_and(|t| t.fails > 0) { 1 } else { 0 })
 }
 
 fn merge_cmd(id: &str, grid: &GridArgs, mixed_revisions: bool) -> anyhow::Result<i32> {

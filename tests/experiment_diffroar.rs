@@ -15,6 +15,9 @@ use inputgrad::experiment::{self, Registry, RunArgs, Scale, Shard, SpecFile};
 
 #[path = "data_support/mod.rs"]
 mod data_support;
+#[path = "support/spec.rs"]
+mod spec_support;
+use spec_support::edit;
 
 const IDS: [&str; 4] = ["seed000_diffroar_fmnist", "seed000_diffroar_svhn", "seed000_diffroar_cifar10", "seed000_diffroar_imagenet10"];
 
@@ -54,23 +57,6 @@ fn shipped_specs_load_at_both_scales_with_the_papers_architectures() {
     }
 }
 
-/// `text` with the keys of `set` set in table `[table]` (an empty value removes the key).
-fn edit(text: &str, table: &str, set: &[(&str, &str)]) -> String {
-    let mut doc: toml::Table = text.parse().unwrap();
-    let mut t = &mut doc;
-    for part in table.split('.') {
-        t = t.get_mut(part).and_then(|v| v.as_table_mut()).unwrap_or_else(|| panic!("no [{table}]"));
-    }
-    for (k, v) in set {
-        if v.is_empty() {
-            t.remove(*k);
-            continue;
-        }
-        let value: toml::Value = format!("x = {v}").parse::<toml::Table>().unwrap().remove("x").unwrap();
-        t.insert(k.to_string(), value);
-    }
-    toml::to_string(&doc).unwrap()
-}
 
 fn bad(id: &str, set: &[(&str, &str)], expect: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

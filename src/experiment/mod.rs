@@ -5,12 +5,14 @@
 //!   stable ids; shards.
 //! * [`claim`] — claims with their statistical rules and verdicts (holds / fails / not run).
 //! * [`registry`] — id → experiment; built-in specs compiled into the binary.
-//! * [`run`] — all file I/O: cells (resume, atomic writes), `run`, `merge`, `status`, `plot`,
+//! * [`mod@run`] — all file I/O: cells (resume, atomic writes), `run`, `merge`, `status`, `plot`,
 //!   meta.json and claims.json.
+//! * [`reproduce`] — every experiment after the theory checks, and the gallery `figures/README.md`.
 //! * [`slurm`] — sbatch scripts for job arrays over the shards and the merge.
 //! * [`seed000_fig5`], [`seed000_leakage`] — seed 000 Fig 5 and the feature-leakage table (§6).
 //! * [`seed000_maxmargin`] — certified ℓ∞ max-margin values over (d, ε) (eq 4, eq 8).
 //! * [`seed000_diffroar`] — seed 000 Fig 3 (DiffROAR with retraining) and its App. C companions.
+//! * [`seed000_blockmnist`] — seed 000 §5, App. B, D: feature leakage on BlockMNIST and its variants.
 //! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
@@ -21,7 +23,9 @@ pub mod backend;
 pub mod claim;
 pub mod grid;
 pub mod registry;
+pub mod reproduce;
 pub mod run;
+pub mod seed000_blockmnist;
 pub mod seed000_diffroar;
 pub mod seed000_fig31;
 pub mod seed000_fig5;

@@ -2,10 +2,10 @@
 //!
 //! [`Registry::builtin`] holds every experiment of the toolkit, each with its spec compiled into
 //! the binary. A researcher's own binary adds experiments with [`Registry::register`] and gets
-//! `run`, `merge`, `status`, shards, plots and claims for them through [`super::run`].
+//! `run`, `merge`, `status`, shards, plots and claims for them through [`mod@super::run`].
 
 use super::grid::Experiment;
-use super::{seed000_diffroar, seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed002};
+use super::{seed000_blockmnist, seed000_diffroar, seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed002};
 use crate::error::{Error, Result};
 
 /// A set of experiments by id.
@@ -38,6 +38,7 @@ impl Registry {
             Box::new(seed000_diffroar::DiffRoar::svhn()),
             Box::new(seed000_diffroar::DiffRoar::cifar10()),
             Box::new(seed000_diffroar::DiffRoar::imagenet10()),
+            Box::new(seed000_blockmnist::BlockStudy::default()),
         ];
         for e in all {
             r.experiments.push(e);

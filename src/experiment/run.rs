@@ -388,10 +388,13 @@ fn write_figures(exp: &dyn Experiment, figures_dir: &Path, tables: &[Table]) -> 
     for f in exp.plot(tables)? {
         let png = figures_dir.join(format!("{id}{}.png", f.suffix));
         write_atomic(&png, &f.png)?;
-        let svg = figures_dir.join(format!("{id}{}.svg", f.suffix));
-        write_atomic(&svg, f.svg.as_bytes())?;
         files.push(png);
-        files.push(svg);
+        // Pixel grids come as PNG only (an SVG would hold one rectangle per pixel).
+        if !f.svg.is_empty() {
+            let svg = figures_dir.join(format!("{id}{}.svg", f.suffix));
+            write_atomic(&svg, f.svg.as_bytes())?;
+            files.push(svg);
+        }
     }
     Ok(files)
 }

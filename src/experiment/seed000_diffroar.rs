@@ -91,7 +91,7 @@ pub struct Recipe {
 }
 
 impl Recipe {
-    fn from_keys(k: &Keys<'_>, name: &str) -> Result<Self> {
+    pub(crate) fn from_keys(k: &Keys<'_>, name: &str) -> Result<Self> {
         let r = Recipe {
             name: name.into(),
             epochs: k.usize_min("epochs", 1)?,
@@ -136,7 +136,7 @@ pub struct ModelEntry {
 }
 
 impl ModelEntry {
-    fn parse(s: &str) -> std::result::Result<Self, String> {
+    pub(crate) fn parse(s: &str) -> std::result::Result<Self, String> {
         if s == "standard" {
             return Ok(ModelEntry { name: "standard".into(), norm: None, eps: 0.0 });
         }

@@ -15,14 +15,22 @@ use inputgrad::data::idx::encode_idx;
 
 /// The real data folder from `$INPUTGRAD_DATA`, if it holds `rel`; otherwise prints why the
 /// calling test is skipped and returns None.
+///
+/// With `INPUTGRAD_REQUIRE_DATA=1` (which `.ci/run` sets) a missing data set fails the test
+/// instead: CI never passes a real-data test by skipping it.
 pub fn real_data(test: &str, rel: &str) -> Option<PathBuf> {
+    let required = std::env::var("INPUTGRAD_REQUIRE_DATA").is_ok_and(|v| v == "1");
+    let skip = |why: String| -> Option<PathBuf> {
+        assert!(!required, "{test}: {why}, and INPUTGRAD_REQUIRE_DATA=1 makes real-data tests mandatory");
+        eprintln!("SKIP {test}: {why}");
+        println!("SKIP {test}: {why}");
+        None
+    };
     let Some(dir) = std::env::var_os("INPUTGRAD_DATA").filter(|v| !v.is_empty()).map(PathBuf::from) else {
-        println!("SKIP {test}: INPUTGRAD_DATA is not set (CI sets it to ../shared/data)");
-        return None;
+        return skip("INPUTGRAD_DATA is not set (CI sets it to ../shared/data)".into());
     };
     if !dir.join(rel).exists() {
-        println!("SKIP {test}: {} is absent", dir.join(rel).display());
-        return None;
+        return skip(format!("{} is absent", dir.join(rel).display()));
     }
     Some(dir)
 }

@@ -1,4 +1,5 @@
 //! Shared by the experiment-layer tests: a shipped spec with keys of its quick table replaced.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -47,4 +48,24 @@ pub fn set(text: &str, table: &str, key: &str, value: &str) -> String {
     }
     assert!(found, "no `{key}` in [{table}]");
     out
+}
+
+/// `text` with the keys of `set` set in table `[table]` (dotted for sub-tables, e.g.
+/// `quick.train`), parsed as TOML; an empty value removes the key.
+#[allow(dead_code)]
+pub fn edit(text: &str, table: &str, set: &[(&str, &str)]) -> String {
+    let mut doc: toml::Table = text.parse().unwrap();
+    let mut t = &mut doc;
+    for part in table.split('.') {
+        t = t.get_mut(part).and_then(|v| v.as_table_mut()).unwrap_or_else(|| panic!("no [{table}]"));
+    }
+    for (k, v) in set {
+        if v.is_empty() {
+            t.remove(*k);
+            continue;
+        }
+        let value: toml::Value = format!("x = {v}").parse::<toml::Table>().unwrap().remove("x").unwrap();
+        t.insert(k.to_string(), value);
+    }
+    toml::to_string(&doc).unwrap()
 }

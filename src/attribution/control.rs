@@ -2,7 +2,7 @@
 //!
 //! * [`RandomAttribution`]: model-agnostic; each example gets a uniformly random permutation of
 //!   its coordinates as scores (values 0..D−1), seeded per example by [`super::example_seed`]. Any
-//!   top-k set it induces is a uniform random k-subset, so E[DiffROAR] = 0 (seed 000 §3).
+//!   top-k set it induces is a uniform random k-subset, so E\[DiffROAR\] = 0 (seed 000 §3).
 //! * [`LinearModelAttribution`]: input-agnostic; the input gradient of a (trained) linear model's
 //!   logit of the target class, i.e. its weight column — the same map for every input of a class.
 

@@ -6,7 +6,7 @@
 //! * SmoothGrad²: (1/n) Σ_j A(x + z_j)²;
 //! * VarGrad: the variance (1/n) Σ_j (A(x + z_j) − mean)², accumulated by Welford's update, whose
 //!   terms are products of two numbers of the same sign, so it is ≥ 0 in floating point too
-//!   (Captum's E[A²] − E[A]² can round below zero).
+//!   (Captum's E\[A²\] − E\[A\]² can round below zero).
 //!
 //! σ is given either in input units ([`Sigma::Absolute`]) or as a fraction of each example's
 //! range max_d x_d − min_d x_d ([`Sigma::Relative`], the "noise level" of the SmoothGrad paper);

@@ -12,7 +12,7 @@
 //! | operation | gradient | Guided Backprop | DeepLIFT (rescale) | LRP |
 //! |---|---|---|---|---|
 //! | dense, conv, batch norm, avg-pool | VJP | VJP | VJP | ε / z⁺ rule (batch norm: ε only) |
-//! | ReLU | VJP | g⁺·1[x > 0] | g·Δy/Δx (VJP where \|Δx\| < eps) | identity |
+//! | ReLU | VJP | g⁺·1\[x > 0\] | g·Δy/Δx (VJP where \|Δx\| < eps) | identity |
 //! | SoftPlus | VJP | error | g·Δy/Δx | error |
 //! | max-pool | VJP | VJP | Captum's max-pool rule | ε rule |
 //! | residual sum | both branches | both branches | both branches | error |

@@ -312,7 +312,7 @@ pub fn from_theory(spec: &BlockSpec, n: usize, seed: Seed) -> Result<TableDatase
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToySignal {
     /// j uniform on the first d/2 coordinates, the rest noise — seed 000's eq (2) with d̃ = 1,
-    /// η = 0, which seed 002 says it uses ("as described in [5]", with "noise blocks").
+    /// η = 0, which seed 002 says it uses ("as described in \[5\]", with "noise blocks").
     FirstHalf,
     /// j uniform on all d coordinates — seed 002 §III.A's literal text ("j chosen uniformly at random
     /// from 1, …, d"), which leaves no noise coordinate and so contradicts its own next paragraph.

@@ -5,7 +5,7 @@
 //! A rerun skips finished cells; a cell file that does not parse, whose id or checksum does not
 //! match, is recomputed with a warning naming the file — never used silently. `--shard i/n` runs
 //! the cells whose index is i mod n, so a Slurm job array spreads a grid over a cluster; `merge`
-//! joins the cells once they all exist. The file I/O lives in [`super::run`].
+//! joins the cells once they all exist. The file I/O lives in [`mod@super::run`].
 //!
 //! Cell file (`<figures>/cells/<id>/<scale>/<cell id>.json`):
 //!

@@ -128,7 +128,7 @@ pub struct Shape {
     pub negative_bias_count: f64,
     /// Fraction of the mass Σ‖θ_k‖² on neurons with b_k < 0.
     pub negative_bias_mass: f64,
-    /// Fraction of the mass on axis-aligned neurons (|max coordinate| > [`ALIGNED`]).
+    /// Fraction of the mass on axis-aligned neurons (|max coordinate| > `ALIGNED`).
     pub aligned_mass: f64,
     /// Mean |a_k| of axis-aligned neurons divided by mean |a_k| of the others (Fig 31(a)'s claim:
     /// > 1). NaN when one group is empty.

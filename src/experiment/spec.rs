@@ -9,7 +9,7 @@
 //! …
 //! ```
 //!
-//! Parsing is text → typed values; reading the file is [`super::run`]'s job. Every error is
+//! Parsing is text → typed values; reading the file is [`mod@super::run`]'s job. Every error is
 //! [`Error::Spec`] naming the file and the dotted key (`quick.width`), including unknown keys, so a
 //! typo never silently falls back to a default.
 

@@ -5,7 +5,7 @@
 //! layout for every model keeps threat models, attacks and attributions per-sample row operations.
 //!
 //! Models are built from a serialisable [`ModelSpec`] by [`build`], with weights drawn from a
-//! [`Seed`](crate::Seed) on the CPU (never from burn's global backend RNG), so the same seed gives the
+//! [`Seed`] on the CPU (never from burn's global backend RNG), so the same seed gives the
 //! same initial weights on every backend and in concurrently running tests.
 //!
 //! * [`linear`] — linear / logistic regression.

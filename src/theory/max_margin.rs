@@ -196,7 +196,7 @@ pub fn equal_alpha_as_printed(c: f64, w: f64, abar: f64, b: f64) -> f64 {
 }
 
 /// Equal-α objective, corrected: (w/d)·(d/2)·ψ(cᾱ, b) = (c·w/2)(ᾱ + min(ᾱ, b/c)) for b ≥ 0 (the
-/// printed version sums over [d] instead of [d/2]).
+/// printed version sums over \[d\] instead of \[d/2\]).
 pub fn equal_alpha_corrected(c: f64, w: f64, abar: f64, b: f64) -> f64 {
     0.5 * equal_alpha_as_printed(c, w, abar, b)
 }
@@ -249,7 +249,7 @@ const ORACLE_STEP_END: f64 = 1e-7;
 
 /// Projected (sub)gradient ascent of J_p(θ) = E_p[y w φ(⟨r, x⟩ + b)] on the unit sphere of
 /// (w, r, b) from one start `v0` (a flat vector, normalised here), with steps decaying
-/// geometrically from [`ORACLE_STEP0`] to [`ORACLE_STEP_END`]. Returns the best value seen and its
+/// geometrically from `ORACLE_STEP0` to `ORACLE_STEP_END`. Returns the best value seen and its
 /// neuron.
 pub fn ascend_neuron(p: &PointMeasure, v0: &DVector<f64>, iters: usize, nonpositive_bias: bool) -> (f64, Neuron) {
     let n = v0.len();

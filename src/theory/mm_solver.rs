@@ -122,7 +122,7 @@ const PAYOFF_FLOOR: f64 = 1e-13;
 /// Masses below this are dropped from the LP's mixed strategies (simplex output noise).
 const MASS_FLOOR: f64 = 1e-12;
 
-/// Solves the restricted game with payoff matrix a[i][k] (point i, neuron k): returns
+/// Solves the restricted game with payoff matrix a\[i\]\[k\] (point i, neuron k): returns
 /// (value, ν over columns, p over rows).
 pub fn solve_matrix_game(a: &[Vec<f64>]) -> Result<(f64, Vec<f64>, Vec<f64>)> {
     let m = a.len();

@@ -1,7 +1,7 @@
 //! Theorem E.1 of seed 001 (App. E): ℓ∞-adversarial training of k one-vs-all linear classifiers;
 //! proofs/multiclass_adv.md.
 //!
-//! Class c ∈ [k] has one-vs-all labels y_s = +1 if s = c, else −1. The total loss is
+//! Class c ∈ \[k\] has one-vs-all labels y_s = +1 if s = c, else −1. The total loss is
 //! L_T(x, y; W) = Σ_s g(−y_s⟨w_s, x⟩), and the ℓ∞(ε) adversary picks ONE perturbation δ* for the
 //! sum — unlike Theorem 3.1, where δ* = −y sgn(w) ε is explicit.
 

@@ -27,7 +27,7 @@ const CHUNK: usize = 256;
 
 /// A one-hidden-layer ReLU net with 1/m output scaling; neuron k is θ_k = (a_k, r_k, b_k).
 ///
-/// Storage: the neurons are cut into chunks of [`CHUNK`]; the input weights of a chunk of length L
+/// Storage: the neurons are cut into chunks of `CHUNK`; the input weights of a chunk of length L
 /// are stored coordinate by coordinate (d rows of L values, [`WideNet::r_index`]), so that every
 /// inner loop runs over neurons along contiguous memory and vectorises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -370,7 +370,7 @@ fn reproduce_cmd(only: Option<&[String]>, list: bool, skip_verify: bool, grid: &
     for o in &outcomes {
         let (h, f, n) = o.counts(claims_of(&o.id));
         let status = match &o.status {
-            reproduce::Status::Ran(r) => format!("{} cells computed, {} loaded", r.cells_run, r.cells_loaded),
+            reproduce::Status::Ran(r) => format!("{} cells computed, {} loaded; cells' compute time {:.0} s", r.cells_run, r.cells_loaded, r.cell_seconds),
             reproduce::Status::NotRun(why) => format!("not run: {why}"),
             reproduce::Status::Error(e) => {
                 errors += 1;

@@ -147,7 +147,7 @@ pub fn gallery(outcomes: &[Outcome], theory: Option<TheoryTally>, args: &RunArgs
     if let Some(t) = theory {
         s.push_str(&format!("**Theory checks** (`inputgrad verify`): {} hold, {} errata of the papers confirmed, {} fail.\n\n", t.holds, t.errata, t.fails));
     }
-    s.push_str("| experiment | claims hold | fail | not run | wall time |\n|---|---:|---:|---:|---:|\n");
+    s.push_str("| experiment | claims hold | fail | not run | compute time of its cells |\n|---|---:|---:|---:|---:|\n");
     for o in outcomes {
         let (h, f, n) = o.counts(claims_of(&o.id));
         let state = match &o.status {
@@ -155,7 +155,11 @@ pub fn gallery(outcomes: &[Outcome], theory: Option<TheoryTally>, args: &RunArgs
             Status::NotRun(_) => " (not run: data missing)".into(),
             Status::Error(_) => " (error)".into(),
         };
-        s.push_str(&format!("| [{}](#{}){state} | {h} | {f} | {n} | {:.0} s |\n", o.id, o.id, o.seconds));
+        let secs = match &o.status {
+            Status::Ran(r) => r.cell_seconds,
+            _ => 0.0,
+        };
+        s.push_str(&format!("| [{}](#{}){state} | {h} | {f} | {n} | {secs:.0} s |\n", o.id, o.id));
     }
     for o in outcomes {
         s.push_str(&format!("\n## {}\n\n{}\n\n", o.id, md_escape(&o.about)));

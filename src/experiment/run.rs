@@ -71,6 +71,8 @@ pub struct RunReport {
     pub claims: Vec<ClaimRow>,
     /// Seconds.
     pub wall_seconds: f64,
+    /// Seconds the results' cells took to compute, loaded ones included (0 for a shard).
+    pub cell_seconds: f64,
     /// Whether an interrupt stopped the run early.
     pub interrupted: bool,
 }
@@ -264,7 +266,7 @@ pub fn run(reg: &Registry, id: &str, args: &RunArgs, log: &mut dyn FnMut(&str)) 
         results.push(Some(file));
     }
     let done = results.iter().filter(|r| r.is_some()).count();
-    let mut report = RunReport { cells_run: computed, cells_loaded: loaded, cells_total: total, assembled: false, files: Vec::new(), claims: Vec::new(), wall_seconds: 0.0, interrupted };
+    let mut report = RunReport { cells_run: computed, cells_loaded: loaded, cells_total: total, assembled: false, files: Vec::new(), claims: Vec::new(), wall_seconds: 0.0, cell_seconds: 0.0, interrupted };
     if interrupted || args.shard.is_some() || done < total {
         if let Some(s) = args.shard {
             log(&format!("shard {}/{}: {computed} cells computed; {done} of {total} cells present{}", s.index, s.count, if done == total { "; run `inputgrad merge` to write the results" } else { "" }));
@@ -319,7 +321,7 @@ pub fn merge(reg: &Registry, id: &str, args: &RunArgs, log: &mut dyn FnMut(&str)
         });
     }
     log(&format!("merging {} cells of {id} from {}", cells.len(), dir.display()));
-    let mut report = RunReport { cells_run: 0, cells_loaded: cells.len(), cells_total: plan.cells.len(), assembled: false, files: Vec::new(), claims: Vec::new(), wall_seconds: 0.0, interrupted: false };
+    let mut report = RunReport { cells_run: 0, cells_loaded: cells.len(), cells_total: plan.cells.len(), assembled: false, files: Vec::new(), claims: Vec::new(), wall_seconds: 0.0, cell_seconds: 0.0, interrupted: false };
     finish(exp, &spec, &plan, &cells, args, t0, 0, cells.len(), &mut report)?;
     Ok(report)
 }
@@ -482,6 +484,7 @@ fn finish(exp: &dyn Experiment, spec: &SpecFile, plan: &Plan, cells: &[CellFile]
     report.files = files;
     report.claims = claims;
     report.wall_seconds = wall;
+    report.cell_seconds = cell_seconds;
     if !unmet.is_empty() {
         return Err(Error::Unmet { what: format!("{id} ({} scale)", args.scale), detail: unmet.join("; ") });
     }

@@ -173,7 +173,8 @@ mod tests {
         assert!(s.array.contains("#SBATCH --partition=gpu\n#SBATCH --time=01:00:00\n#SBATCH --cpus-per-task=4\n"));
         assert!(s.array.contains("#SBATCH --gpus=1\n"));
         assert!(s.array.contains("run seed002_toy --scale quick --figures-dir '/work/fig dir' --device 'cuda:0' --shard \"$SLURM_ARRAY_TASK_ID/${SLURM_ARRAY_TASK_COUNT:-3}\""));
-        assert!(s.merge.contains("exec '/opt/bin/inputgrad' merge seed002_toy --scale quick --figures-dir '/work/fig dir'\n"));
+        // The merge names the device too: it is part of every cell id.
+        assert!(s.merge.contains("exec '/opt/bin/inputgrad' merge seed002_toy --scale quick --figures-dir '/work/fig dir' --device 'cuda:0'\n"));
         assert!(!s.merge.contains("--gpus"));
         assert!(s.submit.contains("--dependency=afterok:${array%%;*} '/work/slurm/seed002_toy.merge.sbatch'"));
     }

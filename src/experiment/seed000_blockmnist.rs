@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use ndarray::{Array2, Array3};
 use serde::{Deserialize, Serialize};
 
@@ -419,7 +419,7 @@ pub struct ModelResult {
 
 fn rows_tensor<B: Backend>(x: ndarray::ArrayView2<'_, f32>, device: &B::Device) -> Tensor<B, 2> {
     let (n, d) = x.dim();
-    Tensor::from_data(TensorData::new(x.iter().copied().collect::<Vec<_>>(), [n, d]), device)
+    crate::attribution::from_vec(x.iter().copied().collect(), [n, d], device)
 }
 
 /// Predicted classes of `model` on the rows of `x`.
@@ -468,13 +468,13 @@ fn normalised(a: &[f32]) -> Vec<f32> {
 
 /// Mask metrics of the attributions `a` of the scored images.
 fn score(name: &str, a: &[Vec<f32>], data: &VariantData, spec: &BlockStudySpec, keep_maps: usize, tie: Seed) -> Result<MethodScores> {
+    let nulls: Vec<Vec<bool>> = data.test_signal[..a.len()].iter().map(|sig| sig.iter().map(|s| !s).collect()).collect();
     let mut proxy = Vec::new();
     for &k in &spec.k {
         let kf = KeepFraction::new(k)?;
         let mut v = Vec::new();
-        for (i, row) in a.iter().enumerate() {
-            let null: Vec<bool> = data.test_signal[i].iter().map(|s| !s).collect();
-            if let Some(p) = null_block_proxy(row, &null, kf, tie.derive(i as u64))? {
+        for (i, (row, null)) in a.iter().zip(&nulls).enumerate() {
+            if let Some(p) = null_block_proxy(row, null, kf, tie.derive(i as u64))? {
                 v.push(p);
             }
         }

@@ -466,7 +466,7 @@ where
     <Net<B> as AutodiffModule<B>>::InnerModule: Classifier<B::InnerBackend>,
 {
     let (n, d) = x.dim();
-    let xt: Tensor<B::InnerBackend, 2> = Tensor::from_data(TensorData::new(x.iter().copied().collect::<Vec<_>>(), [n, d]), device);
+    let xt: Tensor<B::InnerBackend, 2> = crate::attribution::from_vec(x.iter().copied().collect(), [n, d], device);
     let (method, target, transform) = source_method(source, seed)?;
     let attr = method.build::<B, Net<B>>(&MethodContext::default())?;
     let (a, _) = crate::attribution::attribute(attr.as_ref(), model, xt.clone(), target, Some(labels))?;

@@ -80,3 +80,34 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
     }
 }
+
+/// A lock on an output folder (`.lock` inside it), released when dropped or when the process
+/// dies: exclusive for a writer that owns the folder (`train --out`, `run`, `merge`), shared for
+/// writers that may work side by side (shards of one grid).
+pub struct DirLock {
+    #[allow(dead_code)]
+    file: std::fs::File,
+}
+
+/// Takes the lock of `dir` (created if needed); a second process gets an error naming the folder
+/// and `what` it is writing.
+pub fn lock_dir(dir: &Path, exclusive: bool, what: &str) -> Result<DirLock> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::fd::AsRawFd;
+        let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH } | libc::LOCK_NB;
+        // SAFETY: flock on a file descriptor this function owns; the lock goes with the file.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
+            return Err(Error::Io {
+                path,
+                source: std::io::Error::other(format!("another inputgrad process is writing {what} here; wait for it to finish")),
+            });
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = (exclusive, what);
+    Ok(DirLock { file })
+}

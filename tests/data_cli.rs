@@ -4,7 +4,7 @@ mod data_support;
 
 use std::process::Command;
 
-use data_support::{real_data, write_synthetic_mnist};
+use data_support::{real_data, synthetic_mnist, write_synthetic_mnist};
 
 fn inputgrad() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_inputgrad"));
@@ -36,6 +36,30 @@ fn check_flags_a_corrupt_file_with_exit_status_1() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("spambase") && l.contains("corrupt")), "{text}");
     assert!(text.contains("CORRUPT: md5"), "{text}");
+}
+
+/// Uncompressed IDX files, which the loaders read when the `.gz` is absent, are checked as the
+/// loaders parse them: valid ones make MNIST present, a corrupt one makes it corrupt (exit 1).
+#[test]
+fn check_reads_raw_idx_files_as_the_loaders_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = dir.path().join("mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    for (prefix, n) in [("train", 12), ("t10k", 8)] {
+        let (im, lb) = synthetic_mnist(n);
+        std::fs::write(mnist.join(format!("{prefix}-images-idx3-ubyte")), im).unwrap();
+        std::fs::write(mnist.join(format!("{prefix}-labels-idx1-ubyte")), lb).unwrap();
+    }
+    let out = inputgrad().args(["data", "check", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("mnist ") && l.contains("present")), "{text}");
+    std::fs::write(mnist.join("t10k-labels-idx1-ubyte"), b"garbage").unwrap();
+    let out = inputgrad().args(["data", "check", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("mnist ") && l.contains("corrupt")), "{text}");
+    assert!(text.contains("mnist/t10k-labels-idx1-ubyte ") && text.contains("CORRUPT: unreadable"), "{text}");
 }
 
 #[test]

@@ -326,8 +326,9 @@ fn resume_reaches_the_uninterrupted_weights() {
     }
 }
 
-/// A checkpoint of another configuration, or a corrupted file, is refused with an error naming
-/// the file.
+/// A checkpoint of another run — other configuration, other objective, other training data or
+/// other test data — is refused with an error naming the file and what differs; a corrupted file
+/// is refused naming the file.
 #[test]
 fn bad_checkpoints_are_refused() {
     let (x, y) = separable(40, 4, 4);
@@ -335,8 +336,30 @@ fn bad_checkpoints_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DirStore::new(dir.path());
     train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, None, &small_run(1, 3), &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap();
-    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, None, &small_run(2, 3), &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
-    assert!(matches!(&err, Error::Format { path, reason } if path.ends_with("checkpoint.bin") && reason.contains("different run")), "{err}");
+    let refused = |err: Error, what: &str| {
+        let msg = err.to_string();
+        assert!(matches!(&err, Error::InvalidParam { name, .. } if name == "checkpoint"), "{msg}");
+        assert!(msg.contains("checkpoint.bin") && msg.contains(what), "message lacks `{what}`: {msg}");
+    };
+    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, None, &small_run(1, 4), &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
+    refused(err, "training configuration");
+    let l1 = Objective::Penalized { base: Box::new(Objective::Standard), penalties: vec![Penalty::weight_l1(0.01)] };
+    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, None, &small_run(1, 3), &l1, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
+    refused(err, "objective");
+    // Same shape, other values (another data set of the same shape) and the same values with one
+    // label changed (another class subset) are both another run.
+    let (x2, _) = separable(40, 4, 9);
+    let other = Examples::new(x2.view(), &y, None).unwrap();
+    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &other, None, &small_run(1, 3), &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
+    refused(err, "training data");
+    let mut y2 = y.clone();
+    y2[0] = 1 - y2[0];
+    let relabelled = Examples::new(x.view(), &y2, None).unwrap();
+    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &relabelled, None, &small_run(1, 3), &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
+    refused(err, "training data");
+    let fewer = Examples::new(x.slice(ndarray::s![..39, ..]), &y[..39], None).unwrap();
+    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, Some(&fewer), &small_run(1, 3), &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
+    refused(err, "test data");
     let path = store.path();
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
@@ -346,6 +369,31 @@ fn bad_checkpoints_are_refused() {
     assert!(err.to_string().contains("checksum") && err.to_string().contains("checkpoint.bin"), "{err}");
     std::fs::write(&path, &bytes[..10]).unwrap();
     assert!(store.load().is_err());
+}
+
+/// A finished run extended with a larger epoch budget continues from its checkpoint and reaches
+/// the weights of a run trained with that budget from the start; a smaller budget is refused.
+#[test]
+fn finished_runs_extend_to_more_epochs() {
+    let (x, y) = separable(48, 4, 6);
+    let data = Examples::new(x.view(), &y, None).unwrap();
+    let mut cfg = small_run(4, 8);
+    cfg.schedule = inputgrad::train::Schedule::Step { every: 3, factor: 0.5 };
+    let fresh = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, Some(&data), &cfg, &Objective::Standard, RunOptions::default(), &dev()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DirStore::new(dir.path());
+    let mut short = cfg.clone();
+    short.epochs = 2;
+    let first = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, Some(&data), &short, &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap();
+    assert_eq!((first.stop, first.history.len()), (StopReason::MaxEpochs, 2));
+    let longer = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, Some(&data), &cfg, &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap();
+    assert!(longer.resumed);
+    assert_eq!((longer.stop, longer.history.len()), (StopReason::MaxEpochs, 4));
+    assert_eq!(model::weights_fingerprint::<B, _>(&longer.model), model::weights_fingerprint::<B, _>(&fresh.model));
+    assert_eq!(longer.history.iter().map(|r| r.lr).collect::<Vec<_>>(), fresh.history.iter().map(|r| r.lr).collect::<Vec<_>>());
+    let err = train::<B, _>(net(&mlp_spec(), 4, 2, 5), &data, Some(&data), &short, &Objective::Standard, RunOptions { checkpoint: Some(&mut store), ..Default::default() }, &dev()).unwrap_err();
+    assert!(matches!(&err, Error::InvalidParam { name, .. } if name == "epochs"), "{err}");
+    assert!(err.to_string().contains("4 finished epochs"), "{err}");
 }
 
 /// An exploding loss stops the run with an error naming the epoch and step.
@@ -451,3 +499,20 @@ fn train_step_sgd_matches_burn_sgd() {
     sgd::sgd_matches_burn_sgd::<B>();
 }
 
+
+/// A hidden width far beyond memory is an error naming `width` and the size, raised before any
+/// weight is allocated (it used to abort the process with "memory allocation … failed"); a width
+/// whose parameter count overflows is the same error, not a wrapped multiplication.
+#[test]
+fn huge_widths_are_refused_before_allocating() {
+    for width in [1usize << 42, usize::MAX / 2] {
+        let spec = ModelSpec::Mlp { hidden: vec![width], activation: Activation::Relu, mean_field: false };
+        let err = model::build::<B>(&spec, InputShape::Flat(784), 10, Seed(0), &dev()).map(|_| ()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(&err, Error::InvalidParam { name, .. } if name == "width"), "{msg}");
+        assert!(msg.contains(&width.to_string()) && msg.contains("smaller width"), "{msg}");
+    }
+    // The check does not refuse ordinary widths.
+    let spec = ModelSpec::Mlp { hidden: vec![4096, 4096], activation: Activation::Relu, mean_field: false };
+    assert!(model::build::<B>(&spec, InputShape::Flat(784), 10, Seed(0), &dev()).is_ok());
+}

@@ -16,8 +16,7 @@ fn meta(dir: &std::path::Path) -> serde_json::Value {
 }
 
 /// Trains, records meta.json and history.csv, and a re-run of the same command resumes from the
-/// finished checkpoint to the same weights; a longer run resumes a shorter one's epochs only if
-/// the configuration matches (it does not: another epoch count is another run).
+/// finished checkpoint to the same weights.
 #[test]
 fn train_records_results_and_resumes() {
     let Some(data) = real_data("train_records_results_and_resumes", "mnist/train-images-idx3-ubyte.gz") else { return };
@@ -87,9 +86,79 @@ fn train_rejects_bad_arguments() {
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
         assert!(err.contains(want), "{extra:?}: stderr lacks `{want}`: {err}");
     }
+    // `--p inf` is the max norm: accepted (the run gets as far as the missing data).
+    for p in ["inf", "INF", "Infinity"] {
+        let o = inputgrad()
+            .env("INPUTGRAD_DATA", out.path())
+            .args(["train", "--objective", "marginal-density", "--p", p, "--out"])
+            .arg(out.path().join("pinf"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("--p") && err.contains("data fetch"), "--p {p}: {err}");
+    }
     // Missing data names the file and how to get it.
     let o = inputgrad().env("INPUTGRAD_DATA", out.path()).args(["train", "--out"]).arg(out.path().join("r")).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("mnist") && err.contains("data fetch"), "{err}");
+}
+
+/// A run resumed into the same folder with another data set of the same shape, or another class
+/// subset, is refused naming what differs (it used to continue the old checkpoint silently); a
+/// finished run extends to more epochs; each epoch's line reaches a non-terminal stderr as it
+/// finishes, and a resume says where it resumed.
+#[test]
+fn train_resume_is_keyed_on_the_data() {
+    let Some(data) = real_data("train_resume_is_keyed_on_the_data", "fashion-mnist/train-images-idx3-ubyte.gz") else { return };
+    let run = |out: &std::path::Path, set: &str, classes: &[&str], epochs: &str| {
+        inputgrad()
+            .env("INPUTGRAD_DATA", &data)
+            .args(["train", "--data", set, "--train-limit", "200", "--test-limit", "100", "--model", "linear"])
+            .args(classes)
+            .args(["--epochs", epochs, "--batch", "50", "--lr", "0.05", "--robust-eval", "0", "--seed", "3", "--out"])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let refused = |o: std::process::Output, what: &str| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("training data") && err.contains("checkpoint.bin"), "{what}: {err}");
+    };
+    let out = tempfile::tempdir().unwrap();
+    let first = run(out.path(), "mnist", &[], "1");
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{err}");
+    assert!(err.contains("epoch   1/1"), "no epoch line: {err}");
+    refused(run(out.path(), "fashion-mnist", &[], "1"), "fashion-mnist after mnist");
+    let longer = run(out.path(), "mnist", &[], "3");
+    let err = String::from_utf8_lossy(&longer.stderr);
+    assert!(longer.status.success(), "{err}");
+    assert!(err.contains("extending the finished run") && err.contains("from 1 to 3 epochs"), "{err}");
+    assert!(err.contains("epoch   2/3") && err.contains("epoch   3/3") && !err.contains("epoch   1/3"), "{err}");
+    assert_eq!(meta(out.path())["epochs_run"], 3);
+
+    let blocks = tempfile::tempdir().unwrap();
+    assert!(run(blocks.path(), "blockmnist", &["--classes", "0,1"], "1").status.success());
+    refused(run(blocks.path(), "blockmnist", &["--classes", "2,4"], "1"), "classes 2,4 after 0,1");
+}
+
+/// Two trainings into one `--out` would race on the checkpoint: while one holds the folder (its
+/// lock taken here through the library), a second `train` fails at once, before loading any data,
+/// naming the folder.
+#[test]
+fn a_second_training_into_the_same_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let held = inputgrad::fsio::lock_dir(&out, true, "a training run").unwrap();
+    // No data folder at all: the refusal must come before the data would be missed.
+    let o = inputgrad().env("INPUTGRAD_DATA", dir.path().join("nothing")).args(["train", "--out"]).arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("another inputgrad process is writing a training run") && err.contains("run"), "{err}");
+    drop(held);
+    let o = inputgrad().env("INPUTGRAD_DATA", dir.path().join("nothing")).args(["train", "--out"]).arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("data fetch") && !err.contains("another inputgrad process"), "{err}");
 }

@@ -349,12 +349,7 @@ impl TrainArgs {
             ObjectiveArg::GradLinf => Some(grad(PNorm::LINF, false)?),
             ObjectiveArg::InputGrad => Some(Penalty::InputGrad { of: of(GradOf::Logit), p: PNorm::L2, squared: false, lambda: lambda("--lambda", self.lambda)?, route, fd_step }),
             ObjectiveArg::MarginalDensity => {
-                let p: PNorm = serde_json::from_value(match self.p.parse::<f64>() {
-                    Ok(v) => serde_json::json!(v),
-                    Err(_) => serde_json::json!(self.p),
-                })
-                .map_err(|e| anyhow::anyhow!("invalid parameter `--p`: {e}"))?;
-                let p = PNorm::new(p.p()).map_err(|e| anyhow::anyhow!("invalid parameter `--p`: {e}"))?;
+                let p = parse_p(&self.p)?;
                 let form = match self.form {
                     FormArg::Plain => DensityForm::Plain,
                     FormArg::Stable => DensityForm::Stable,
@@ -438,6 +433,16 @@ fn cuda(_args: &TrainArgs, d: &str) -> anyhow::Result<i32> {
     bail!("--device {d}: this build has no GPU backend; rebuild with `cargo build --release --features cuda`")
 }
 
+/// `--p`: a number ≥ 1 or `inf` (any case).
+fn parse_p(text: &str) -> anyhow::Result<PNorm> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("inf") || t.eq_ignore_ascii_case("infinity") {
+        return Ok(PNorm::LINF);
+    }
+    let v: f64 = t.parse().map_err(|_| anyhow::anyhow!("invalid parameter `--p`: expected a number >= 1 or `inf`, got `{text}`"))?;
+    PNorm::new(v).map_err(|e| anyhow::anyhow!("invalid parameter `--p`: {e}"))
+}
+
 fn examples<'a>(x: &'a ndarray::Array2<f32>, y: &'a [usize], image: [usize; 3]) -> anyhow::Result<Examples<'a>> {
     Ok(Examples::new(x.view(), y, Some(image))?)
 }
@@ -456,6 +461,8 @@ where
     let objective = args.objective(norm.range)?;
     objective.validate().context("--objective")?;
     args.threat(norm.range)?;
+    // The output folder before the data: a second process on the same folder fails at once.
+    let _lock = crate::fsio::lock_dir(&args.out, true, "a training run").with_context(|| format!("--out {}", args.out.display()))?;
     let data = catalog::load(&args.data, &dir, args.classes.as_deref(), Seed(args.seed), &norm)
         .with_context(|| format!("loading `{}` from {}", args.data, dir.display()))?;
     let train_ds = match args.train_limit {
@@ -500,17 +507,6 @@ where
     )
     .with_context(|| format!("training into {}", args.out.display()))?;
     write_history(&args.out.join("history.csv"), &out.history)?;
-    for r in &out.history {
-        eprintln!(
-            "epoch {:>3}  lr {:.4}  train loss {:.5}  train acc {:.4}  test acc {}  {:.1}s",
-            r.epoch + 1,
-            r.lr,
-            r.train_loss,
-            r.train_acc,
-            r.test_acc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "-".into()),
-            r.seconds
-        );
-    }
     if let StopReason::Interrupted { global_step } = out.stop {
         eprintln!("interrupted after {global_step} steps; checkpoint in {} (re-run the same command to resume)", store.path().display());
         return Ok(130);

@@ -266,12 +266,45 @@ fn check_md5(dir: &Path, f: &KnownFile) -> FileState {
     }
 }
 
+/// An uncompressed IDX file parsed as the loaders parse it: images (`idx3`) or labels (`idx1`,
+/// every label a class index).
+fn check_raw_idx(path: &Path) -> FileState {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return FileState::Unreadable(e.to_string()),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let parsed = if name.contains("idx3") {
+        super::idx::parse_images(&bytes, path).map(|_| ())
+    } else {
+        super::idx::parse_labels(&bytes, path, super::idx::NUM_CLASSES).map(|_| ())
+    };
+    match parsed {
+        Ok(()) => FileState::Ok,
+        Err(e) => FileState::Unreadable(e.to_string()),
+    }
+}
+
 /// Checks one data set in `dir`.
 pub fn check(ds: &'static KnownDataset, dir: &Path) -> DatasetCheck {
     let mut files = Vec::new();
-    let downloads: Vec<FileState> = ds.downloads.iter().map(|f| check_md5(dir, f)).collect();
-    for (f, s) in ds.downloads.iter().zip(&downloads) {
-        files.push(FileCheck { rel: f.rel.into(), state: s.clone() });
+    let mut downloads: Vec<FileState> = Vec::new();
+    for f in ds.downloads {
+        let state = check_md5(dir, f);
+        // The IDX loaders also read an uncompressed file next to the missing `.gz`: check it the
+        // way they would load it (no official md5 exists for the raw bytes).
+        let raw = (state == FileState::Missing).then(|| f.rel.strip_suffix(".gz")).flatten().filter(|r| r.contains("-idx") && dir.join(r).is_file());
+        match raw {
+            Some(r) => {
+                let s = check_raw_idx(&dir.join(r));
+                files.push(FileCheck { rel: r.into(), state: s.clone() });
+                downloads.push(s);
+            }
+            None => {
+                files.push(FileCheck { rel: f.rel.into(), state: state.clone() });
+                downloads.push(state);
+            }
+        }
     }
     let mut needed: Vec<FileState> = Vec::new();
     for u in ds.unpacked {

@@ -152,34 +152,6 @@ pub fn check_writable(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A lock on an experiment's cell folder, released when dropped or when the process dies:
-/// exclusive for `run` and `merge`, shared for shards (which may run side by side).
-struct DirLock {
-    #[allow(dead_code)]
-    file: std::fs::File,
-}
-
-fn lock(dir: &Path, exclusive: bool, what: &str) -> Result<DirLock> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    let path = dir.join(".lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::fd::AsRawFd;
-        let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH } | libc::LOCK_NB;
-        // SAFETY: flock on a file descriptor this function owns; the lock goes with the file.
-        if unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
-            return Err(Error::Io {
-                path,
-                source: std::io::Error::other(format!("another inputgrad process is writing {what} here; wait for it to finish (or run shards with --shard i/n)")),
-            });
-        }
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = (exclusive, what);
-    Ok(DirLock { file })
-}
-
 /// Reads the stored cell at `path`: `Ok(None)` when there is no file, `Err(reason)` when it is
 /// unusable.
 fn read_cell(path: &Path, exp: &str, scale: Scale, cell: &CellSpec, id: &str) -> std::result::Result<Option<CellFile>, String> {
@@ -200,7 +172,7 @@ pub fn run(reg: &Registry, id: &str, args: &RunArgs, log: &mut dyn FnMut(&str)) 
     let (exp, spec, plan) = prepare(reg, id, args)?;
     let dir = cell_dir(&args.figures_dir, id, args.scale);
     check_writable(&args.figures_dir)?;
-    let _lock = lock(&dir, args.shard.is_none(), &format!("`{id}`"))?;
+    let _lock = crate::fsio::lock_dir(&dir, args.shard.is_none(), &format!("`{id}` (shards of one grid may run side by side: --shard i/n)"))?;
     crate::train::trainer::install_interrupt_handler();
     let revision = git_revision();
     let total = plan.cells.len();
@@ -291,7 +263,7 @@ pub fn merge(reg: &Registry, id: &str, args: &RunArgs, log: &mut dyn FnMut(&str)
     let (exp, spec, plan) = prepare(reg, id, args)?;
     let dir = cell_dir(&args.figures_dir, id, args.scale);
     check_writable(&args.figures_dir)?;
-    let _lock = lock(&dir, true, &format!("`{id}`"))?;
+    let _lock = crate::fsio::lock_dir(&dir, true, &format!("`{id}`"))?;
     let st = status_of(exp, &plan, args)?;
     let mut problems = Vec::new();
     if !st.missing.is_empty() {

@@ -347,6 +347,9 @@ pub fn build<B: Backend>(
     if input.dim() == 0 {
         return Err(Error::InvalidParam { name: "input".into(), reason: "input dimension is 0".into() });
     }
+    if let ModelSpec::Mlp { hidden, .. } = spec {
+        check_dense_size(input.dim(), hidden, classes)?;
+    }
     let mut init = init::Init::new(seed, device);
     Ok(match spec {
         ModelSpec::Linear => Net::Linear(linear::LinearModel::new(&mut init, input, classes)),
@@ -359,6 +362,37 @@ pub fn build<B: Backend>(
         }
         ModelSpec::Vgg11 { activation } => Net::Vgg(vgg::Vgg::new(&mut init, input, classes, *activation)?),
     })
+}
+
+/// Copies of the parameters training keeps at once: the weights, their gradients and Adam's two
+/// moment estimates.
+const TRAINING_COPIES: usize = 4;
+
+/// Refuses a fully connected net whose training state cannot be allocated, before any weight is:
+/// counts its parameters (checked arithmetic) and asks the allocator for [`TRAINING_COPIES`] f32
+/// copies without touching them, so a width typed with a few zeros too many is an error naming the
+/// width and the size instead of an abort.
+fn check_dense_size(input: usize, hidden: &[usize], classes: usize) -> Result<()> {
+    let too_big = |what: String| Error::InvalidParam {
+        name: "width".into(),
+        reason: format!("an MLP with hidden widths {hidden:?} on {input} inputs and {classes} classes {what}; choose a smaller width"),
+    };
+    let mut params: usize = 0;
+    let mut fan_in = input;
+    for &w in hidden.iter().chain(std::iter::once(&classes)) {
+        let layer = fan_in.checked_add(1).and_then(|f| f.checked_mul(w));
+        params = layer.and_then(|l| params.checked_add(l)).ok_or_else(|| too_big("has more parameters than this machine can count".into()))?;
+        fan_in = w;
+    }
+    let bytes = params.checked_mul(TRAINING_COPIES * std::mem::size_of::<f32>()).ok_or_else(|| too_big(format!("has {params} parameters, beyond any memory")))?;
+    let mut probe: Vec<u8> = Vec::new();
+    if probe.try_reserve_exact(bytes).is_err() {
+        return Err(too_big(format!(
+            "has {params} parameters; training needs {:.1} GiB ({TRAINING_COPIES} f32 copies: weights, gradients, optimiser moments), which cannot be allocated here",
+            bytes as f64 / f64::from(1u32 << 30)
+        )));
+    }
+    Ok(())
 }
 
 struct Flatten {

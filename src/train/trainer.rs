@@ -277,6 +277,28 @@ pub struct Examples<'a> {
 }
 
 impl<'a> Examples<'a> {
+    /// md5 of the inputs (little-endian f32, row by row), the labels and the image shape: equal
+    /// fingerprints mean the same examples in the same order.
+    pub fn fingerprint(&self) -> String {
+        use md5::{Digest, Md5};
+        let mut h = Md5::new();
+        h.update((self.x.nrows() as u64).to_le_bytes());
+        h.update((self.x.ncols() as u64).to_le_bytes());
+        let mut buf = Vec::with_capacity(4 * self.x.ncols());
+        for row in self.x.rows() {
+            buf.clear();
+            for v in row {
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+            h.update(&buf);
+        }
+        for &l in self.y {
+            h.update((l as u64).to_le_bytes());
+        }
+        h.update(format!("{:?}", self.image).as_bytes());
+        crate::data::hex(&h.finalize())
+    }
+
     /// Checks that `x` and `y` agree and `image` matches the row length.
     pub fn new(x: ArrayView2<'a, f32>, y: &'a [usize], image: Option<[usize; 3]>) -> Result<Self> {
         if x.nrows() != y.len() {
@@ -396,9 +418,8 @@ pub enum StopReason {
 /// The persisted state of a run between steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct TrainState {
-    /// Hash of the configuration, objective and model architecture; a checkpoint of another run is
-    /// refused.
-    run_hash: String,
+    /// What defines the run; a checkpoint of another run is refused, naming what differs.
+    identity: RunIdentity,
     /// Epoch in progress (or the next to start).
     epoch: usize,
     /// Next step within the epoch.
@@ -416,6 +437,60 @@ struct TrainState {
     stop: Option<StopReason>,
 }
 
+/// Everything that defines a run, hashed part by part so that a refused resume can say which part
+/// differs. The epoch budget is left out on purpose: a finished run may be extended with more
+/// epochs (the learning-rate schedules depend on the epoch index only, never on the total, so the
+/// extended run is the run that would have been trained with the larger budget from the start).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct RunIdentity {
+    /// Training configuration without `epochs`.
+    config: String,
+    /// The objective.
+    objective: String,
+    /// Input shape, classes and parameter count.
+    architecture: String,
+    /// Inputs and labels of the training set, byte for byte (data set, class subset and limits).
+    train_data: String,
+    /// The same for the evaluation set, if any.
+    test_data: Option<String>,
+}
+
+impl RunIdentity {
+    fn of(cfg: &TrainConfig, objective: &Objective, arch: &str, train: &Examples<'_>, test: Option<&Examples<'_>>) -> Result<Self> {
+        let mut c = cfg.clone();
+        c.epochs = 0;
+        let json = |v: serde_json::Value| crate::data::md5_hex(v.to_string().as_bytes());
+        Ok(RunIdentity {
+            config: json(serde_json::to_value(&c).map_err(|e| Error::Shape(format!("training configuration: {e}")))?),
+            objective: json(serde_json::to_value(objective).map_err(|e| Error::Shape(format!("objective: {e}")))?),
+            architecture: arch.to_string(),
+            train_data: train.fingerprint(),
+            test_data: test.map(Examples::fingerprint),
+        })
+    }
+
+    /// The parts that differ from `other`, in words.
+    fn differences(&self, other: &RunIdentity) -> Vec<&'static str> {
+        let mut d = Vec::new();
+        if self.config != other.config {
+            d.push("training configuration (optimiser, learning rate, schedule, batch size, seed, …)");
+        }
+        if self.objective != other.objective {
+            d.push("objective");
+        }
+        if self.architecture != other.architecture {
+            d.push("model architecture");
+        }
+        if self.train_data != other.train_data {
+            d.push("training data (data set, classes or limits)");
+        }
+        if self.test_data != other.test_data {
+            d.push("test data (data set, classes or limits)");
+        }
+        d
+    }
+}
+
 /// How a run is driven beyond its configuration.
 pub struct RunOptions<'s> {
     /// Checkpoint store: saved after every epoch and on interrupt; loaded at start (resume).
@@ -425,7 +500,9 @@ pub struct RunOptions<'s> {
     /// Whether a stop by `stop_after_steps` writes a checkpoint first (true = a clean interrupt;
     /// false = a kill, which loses everything since the last epoch's checkpoint).
     pub save_on_stop: bool,
-    /// Show a progress bar (only if stderr is a terminal and `CI` is unset).
+    /// Report progress on stderr: a progress bar within the epoch (only if stderr is a terminal and
+    /// `CI` is unset), one line per finished epoch as it finishes and a line on resume (always, so
+    /// that logs of Slurm, nohup or CI runs fill as the run goes).
     pub progress: bool,
     /// Evaluation batch size.
     pub eval_batch: usize,
@@ -570,9 +647,20 @@ pub fn load_model_bytes<B: Backend, M: burn::module::Module<B>>(model: M, bytes:
     Ok(model.load_record(rec))
 }
 
-fn hash_run(cfg: &TrainConfig, objective: &Objective, arch: &str) -> String {
-    let s = serde_json::json!({ "config": cfg, "objective": objective, "arch": arch }).to_string();
-    crate::data::md5_hex(s.as_bytes())
+impl EpochRecord {
+    /// One line for a log: epoch (1-based) of `epochs`, rate, training loss and accuracy, test
+    /// accuracy, seconds.
+    pub fn line(&self, epochs: usize) -> String {
+        format!(
+            "epoch {:>3}/{epochs}  lr {:.4}  train loss {:.5}  train acc {:.4}  test acc {}  {:.1}s",
+            self.epoch + 1,
+            self.lr,
+            self.train_loss,
+            self.train_acc,
+            self.test_acc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "-".into()),
+            self.seconds
+        )
+    }
 }
 
 /// Mean cross-entropy and accuracy of `model` (evaluation mode) on `data`.
@@ -638,11 +726,11 @@ where
         return Err(Error::Shape(format!("training rows have length {} but the model expects {:?}", train.x.ncols(), model.input_shape())));
     }
     let arch = format!("{:?}/{}/{}", model.input_shape(), model.num_classes(), model.num_params());
-    let run_hash = hash_run(cfg, objective, &arch);
+    let identity = RunIdentity::of(cfg, objective, &arch, train, test)?;
     let mut model = model;
     let mut stepper = TrainStep::<B, M>::new(&cfg.optimizer)?;
     let mut state = TrainState {
-        run_hash: run_hash.clone(),
+        identity: identity.clone(),
         epoch: 0,
         step: 0,
         global_step: 0,
@@ -657,20 +745,50 @@ where
     if let Some(store) = opts.checkpoint.as_deref() {
         if let Some(ck) = store.load()? {
             let what = store.describe();
-            let st: TrainState = serde_json::from_slice(&ck.state)
+            let raw: serde_json::Value = serde_json::from_slice(&ck.state)
                 .map_err(|e| Error::Format { path: what.clone().into(), reason: format!("trainer state: {e}") })?;
-            if st.run_hash != run_hash {
-                return Err(Error::Format {
-                    path: what.into(),
-                    reason: "checkpoint belongs to a different run (configuration, objective or architecture differ); use a fresh output folder".into(),
-                });
+            if raw.get("identity").is_none() && raw.get("run_hash").is_some() {
+                return Err(Error::param(
+                    "checkpoint",
+                    format!("{what} was written by an older inputgrad that did not record the data a run was trained on, so it cannot be resumed safely; use a fresh output folder"),
+                ));
+            }
+            let st: TrainState = serde_json::from_value(raw).map_err(|e| Error::Format { path: what.clone().into(), reason: format!("trainer state: {e}") })?;
+            let differ = identity.differences(&st.identity);
+            if !differ.is_empty() {
+                return Err(Error::param(
+                    "checkpoint",
+                    format!("{what} holds another run: its {} differ from this one's; use a fresh output folder or the original arguments", differ.join(", ")),
+                ));
+            }
+            if st.history.len() > cfg.epochs {
+                return Err(Error::param(
+                    "epochs",
+                    format!("{what} holds a run with {} finished epochs, more than the {} asked for; a run cannot be shortened (use a fresh output folder)", st.history.len(), cfg.epochs),
+                ));
             }
             model = load_model_bytes(model, ck.model, device, &what)?;
             stepper.optim = stepper.optim.load(ck.optim, device, &what)?;
             state = st;
             resumed = true;
+            // A run that ended at its epoch budget continues when the budget grows.
+            if state.stop == Some(StopReason::MaxEpochs) && state.epoch < cfg.epochs {
+                state.stop = None;
+                if opts.progress {
+                    eprintln!("extending the finished run in {what} from {} to {} epochs", state.epoch, cfg.epochs);
+                }
+            }
             if let Some(stop) = state.stop.clone() {
                 return Ok(TrainOutcome { model, history: state.history, stop, resumed });
+            }
+            if opts.progress {
+                eprintln!(
+                    "resumed from {what}: epoch {} of {}, step {} of the epoch ({} optimiser steps done)",
+                    state.epoch + 1,
+                    cfg.epochs,
+                    state.step,
+                    state.global_step
+                );
             }
         }
     }
@@ -760,6 +878,9 @@ where
             seconds: state.seconds + t0.elapsed().as_secs_f64(),
         };
         let done_by_loss = cfg.stop_below_loss.is_some_and(|t| rec.train_loss < t);
+        if opts.progress {
+            eprintln!("{}", rec.line(cfg.epochs));
+        }
         state.history.push(rec);
         state.epoch += 1;
         state.step = 0;

@@ -72,6 +72,13 @@ pub enum Error {
         /// Which runs miss it, by how much.
         detail: String,
     },
+    /// An interrupt (Ctrl-C / SIGTERM) stopped a long phase before it finished; nothing of the
+    /// phase was kept as a result.
+    #[error("interrupted during {what}")]
+    Interrupted {
+        /// The phase and how far it got.
+        what: String,
+    },
     /// A download failed or delivered the wrong bytes.
     #[error("download of {url} failed: {reason}")]
     Download {

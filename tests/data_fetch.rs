@@ -205,3 +205,51 @@ fn cli_fetch_from_a_local_mirror_of_the_real_files() {
     no_partial_files(dest.path());
     server.stop();
 }
+
+/// A server that trickles one byte every 20 ms (each read returns well before the read timeout)
+/// is abandoned once the grace period is over and the mean rate is below the floor; nothing is
+/// left under the final name or as a temporary file.
+#[test]
+fn a_trickling_server_is_abandoned() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/slow.bin", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut req = [0u8; 1024];
+        let _ = s.read(&mut req);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        for _ in 0..250 {
+            if s.write_all(b"x").and_then(|_| s.flush()).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("slow.bin");
+    let patience = store::Patience { grace: Duration::from_millis(300), min_bytes_per_second: 1000.0 };
+    let err = store::download_verified_with(&url, &dest, "00000000000000000000000000000000", patience).unwrap_err();
+    assert!(matches!(&err, Error::Download { reason, .. } if reason.contains("too slow")), "{err}");
+    assert!(!dest.exists());
+    no_partial_files(dir.path());
+    drop(err);
+    server.join().unwrap();
+}
+
+/// Temporary files of interrupted fetches (`.NAME.part-PID` of a process that is gone) are removed
+/// by the next fetch of that file; one of a live process (this one) is left alone.
+#[test]
+fn stale_partial_downloads_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("spambase.data");
+    // Linux pids never exceed 2^22, so this one belongs to no process.
+    let dead = dir.path().join(".spambase.data.part-999999999");
+    let live = dir.path().join(format!(".spambase.data.part-{}", std::process::id()));
+    let other = dir.path().join(".mushroom.data.part-999999999");
+    for p in [&dead, &live, &other] {
+        std::fs::write(p, b"partial").unwrap();
+    }
+    assert_eq!(store::remove_stale_parts(&dest), 1);
+    assert!(!dead.exists() && live.exists() && other.exists());
+}

@@ -64,7 +64,10 @@ fn train_records_results_and_resumes() {
 #[test]
 fn train_rejects_bad_arguments() {
     let out = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 11] = [
+        (&["--epochs", "0"], "--epochs"),
+        (&["--train-limit", "0"], "--train-limit"),
+        (&["--test-limit", "0"], "--test-limit"),
         (&["--data", "nonsense"], "unknown data set `nonsense`"),
         (&["--device", "tpu"], "--device tpu"),
         (&["--eps=-1", "--objective", "pgd"], "invalid parameter `eps`"),

@@ -442,7 +442,12 @@ where
 
     let mut records = Vec::new();
     let mut maps: Vec<(String, Vec<f32>)> = Vec::new();
-    for ((label, m), method) in built.into_iter().zip(&methods) {
+    crate::train::trainer::install_interrupt_handler();
+    for (k, ((label, m), method)) in built.into_iter().zip(&methods).enumerate() {
+        if crate::train::trainer::interrupted() {
+            eprintln!("interrupted after {k} of {} methods; their maps are in {} (no grid, no meta.json; re-run to finish)", methods.len(), args.out.display());
+            return Ok(130);
+        }
         let t1 = Instant::now();
         let out = m.attribute(&net, x.clone(), &scalar).map_err(|e| anyhow::anyhow!("{label} cannot run on {}: {e}", spec.name()))?;
         let secs = t1.elapsed().as_secs_f64();

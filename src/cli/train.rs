@@ -133,11 +133,11 @@ pub struct TrainArgs {
     /// MNIST digits used as classes by the BlockMNIST family, e.g. `0,1` (default) or `2,4`.
     #[arg(long, value_delimiter = ',')]
     pub classes: Option<Vec<u8>>,
-    /// Use only the first N training examples (quick runs).
-    #[arg(long)]
+    /// Use only the first N training examples (quick runs; at least 1).
+    #[arg(long, value_parser = at_least_one)]
     pub train_limit: Option<usize>,
-    /// Use only the first N test examples.
-    #[arg(long)]
+    /// Use only the first N test examples (at least 1).
+    #[arg(long, value_parser = at_least_one)]
     pub test_limit: Option<usize>,
     /// Model.
     #[arg(long, value_enum, default_value_t = ModelArg::Mlp2x)]
@@ -190,8 +190,8 @@ pub struct TrainArgs {
     /// Strength of `--weight-penalty`.
     #[arg(long, default_value_t = 1e-3)]
     pub weight_lambda: f64,
-    /// Maximum epochs.
-    #[arg(long, default_value_t = 5)]
+    /// Maximum epochs (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = at_least_one)]
     pub epochs: usize,
     /// Batch size.
     #[arg(long, default_value_t = 256)]
@@ -519,7 +519,13 @@ where
             _ => Attack::pgd20(args.eps),
         };
         let threat = args.threat(norm.range)?;
-        let (clean, rob) = robust_accuracy::<B, _>(&out.model, xte.slice(ndarray::s![..n, ..]), &te.y[..n], &threat, &attack, 250, Seed(args.seed).derive(7), device)?;
+        let (clean, rob) = match robust_accuracy::<B, _>(&out.model, xte.slice(ndarray::s![..n, ..]), &te.y[..n], &threat, &attack, 250, Seed(args.seed).derive(7), device) {
+            Err(crate::Error::Interrupted { what }) => {
+                eprintln!("interrupted during {what}; the trained model is in {} (re-run the same command to evaluate it)", store.path().display());
+                return Ok(130);
+            }
+            r => r?,
+        };
         eprintln!("robust accuracy on {n} test examples under {:?} eps {}: {rob:.4} (clean {clean:.4})", threat.norm, args.eps);
         robust = Some(serde_json::json!({ "examples": n, "threat": threat, "attack": attack, "clean_accuracy": clean, "robust_accuracy": rob }));
     }
@@ -577,4 +583,13 @@ fn write_history(path: &Path, rows: &[train::EpochRecord]) -> anyhow::Result<()>
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     write_atomic(path, &bytes)?;
     Ok(())
+}
+
+/// A count that must be at least 1 (`--epochs`, `--train-limit`, `--test-limit`).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a whole number >= 1, got `{text}`")),
+    }
 }

@@ -363,8 +363,50 @@ fn dl_err(url: &str, reason: impl Into<String>) -> Error {
     Error::Download { url: url.into(), reason: reason.into() }
 }
 
-/// Downloads `url` to `dest`, verifying length and md5 before renaming into place.
+/// How long a download may be slow before it is abandoned: after `grace`, a mean rate below
+/// `min_bytes_per_second` since the start ends it (a server trickling bytes would otherwise keep
+/// it alive forever, since each read returns before the read timeout).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patience {
+    /// Time before the rate is judged.
+    pub grace: Duration,
+    /// Slowest acceptable mean rate after the grace period.
+    pub min_bytes_per_second: f64,
+}
+
+impl Patience {
+    /// One minute, then at least 10 KiB/s on average: the largest known file (SVHN's 182 MB)
+    /// still finishes within about five hours at that floor, and a stalled server is dropped.
+    pub const DEFAULT: Patience = Patience { grace: Duration::from_secs(60), min_bytes_per_second: 10.0 * 1024.0 };
+}
+
+/// Removes temporary files of earlier downloads of `dest` (`.NAME.part-PID`) whose process is
+/// gone (an interrupt or a kill leaves them behind). Returns how many were removed.
+pub fn remove_stale_parts(dest: &Path) -> usize {
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else { return 0 };
+    let prefix = format!(".{}.part-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Downloads `url` to `dest`, verifying length and md5 before renaming into place, with
+/// [`Patience::DEFAULT`].
 pub fn download_verified(url: &str, dest: &Path, md5: &str) -> Result<u64> {
+    download_verified_with(url, dest, md5, Patience::DEFAULT)
+}
+
+/// [`download_verified`] with a chosen [`Patience`].
+pub fn download_verified_with(url: &str, dest: &Path, md5: &str, patience: Patience) -> Result<u64> {
+    let t0 = std::time::Instant::now();
     let agent = ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(30)).timeout_read(Duration::from_secs(60)).build();
     let resp = match agent.get(url).call() {
         Ok(r) => r,
@@ -395,6 +437,13 @@ pub fn download_verified(url: &str, dest: &Path, md5: &str) -> Result<u64> {
         h.update(&buf[..n]);
         file.write_all(&buf[..n]).map_err(|source| Error::Io { path: tmp.clone(), source })?;
         count += n as u64;
+        let elapsed = t0.elapsed();
+        if elapsed > patience.grace && (count as f64) < patience.min_bytes_per_second * elapsed.as_secs_f64() {
+            return Err(dl_err(
+                url,
+                format!("too slow: {count} bytes in {:.0} s, below the floor of {:.0} bytes/s; try again later or use --mirror", elapsed.as_secs_f64(), patience.min_bytes_per_second),
+            ));
+        }
     }
     match expected {
         Some(l) if count != l => return Err(dl_err(url, format!("truncated: received {count} of {l} bytes"))),
@@ -438,6 +487,10 @@ pub fn fetch(ds: &'static KnownDataset, dir: &Path, mirror: Option<&str>, log: &
     }
     for f in ds.downloads {
         let dest = dir.join(f.rel);
+        let stale = remove_stale_parts(&dest);
+        if stale > 0 {
+            log(format!("{:<44} removed {stale} partial download(s) left by interrupted fetches", f.rel));
+        }
         if check_md5(dir, f) == FileState::Ok {
             log(format!("{:<44} ok (already present, md5 verified)", f.rel));
             continue;

@@ -12,6 +12,8 @@ use crate::train::{perturb, Attack, ThreatModel};
 
 /// Clean and robust accuracy of `model` on `x` `[N, D]` with labels `y` under `threat` and
 /// `attack`, in batches of `batch`. Batch `b` draws its random starts from `seed.derive(b)`.
+/// An interrupt ([`crate::train::trainer::interrupted`]) stops it before the next batch with
+/// [`Error::Interrupted`]: a partial accuracy is never returned.
 pub fn robust_accuracy<B, M>(
     model: &M,
     x: ArrayView2<'_, f32>,
@@ -34,6 +36,9 @@ where
     let (mut clean, mut robust) = (0usize, 0usize);
     let d = x.ncols();
     for (b, start) in (0..y.len()).step_by(batch.max(1)).enumerate() {
+        if crate::train::trainer::interrupted() {
+            return Err(Error::Interrupted { what: format!("the robust evaluation, after {start} of {} examples", y.len()) });
+        }
         let end = (start + batch.max(1)).min(y.len());
         let rows: Vec<f32> = x.slice(ndarray::s![start..end, ..]).iter().copied().collect();
         let xt = Tensor::<B::InnerBackend, 2>::from_data(TensorData::new(rows, [end - start, d]), device);

@@ -52,6 +52,13 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// Asks every long loop of this process to stop as an interrupt would (for programs that embed
+/// the library and have their own signal handling, and for tests). There is no way back: an
+/// interrupted process finishes what it must save and ends.
+pub fn request_interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
 /// Optimiser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

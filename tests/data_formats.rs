@@ -421,6 +421,27 @@ fn split_is_seeded_and_feat_trans_centres_the_class_means() {
         }
     }
     assert!(tabular::split(&t, SplitOptions { train_fraction: 1.0, ..SplitOptions::paper(Seed(1)) }).is_err());
+
+    // Standardisation with the training rows' statistics: each training column has mean 0 and
+    // population standard deviation 1 (computed here in f64, independently), the test rows get
+    // the same affine map, and a constant column is only centred.
+    let mut z = off.clone();
+    let stats = tabular::standardize(&mut z);
+    for j in 0..57 {
+        let col: Vec<f64> = z.train.x.column(j).iter().map(|&v| f64::from(v)).collect();
+        let m = col.iter().sum::<f64>() / col.len() as f64;
+        let sd = (col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / col.len() as f64).sqrt();
+        assert!(m.abs() < 1e-5 && (sd - 1.0).abs() < 1e-5, "column {j}: mean {m}, sd {sd}");
+        let (mu, s) = stats[j];
+        for (a, b) in off.test.x.column(j).iter().zip(z.test.x.column(j)) {
+            assert!(((a - mu) / s - b).abs() < 1e-5);
+        }
+    }
+    let mut flat = off.clone();
+    flat.train.x.column_mut(0).fill(3.0);
+    let stats = tabular::standardize(&mut flat);
+    assert_eq!(stats[0], (3.0, 0.0));
+    assert!(flat.train.x.column(0).iter().all(|&v| v == 0.0));
 }
 
 // ---------- BlockMNIST ----------

@@ -166,3 +166,38 @@ fn thm_e1_counterexample_value() {
     }
     assert!(dist.feat_exp_violation() <= prec::EXACT);
 }
+
+/// How our Gini (eq I.67) relates to the formula seed 001's code and Quantus compute — proofs/gini.md.
+/// They evaluate Σ_i (2i − n − 1)·a_(i) / (n·Σa) on a = |x| + 1e-7, sorted ascending. That is eq
+/// I.67 on the shifted vector exactly (the two forms are one polynomial identity), and the shift
+/// moves the value by at most 2·n·1e-7/‖x‖₁ — here checked on vectors with many exact zeros, as
+/// one-hot IG maps have, where the shift matters most.
+#[test]
+fn gini_matches_the_reference_codes_formula() {
+    const SHIFT: f64 = 1e-7;
+    let reference = |x: &[f64]| -> f64 {
+        let mut a: Vec<f64> = x.iter().map(|v| v.abs() + SHIFT).collect();
+        a.sort_by(f64::total_cmp);
+        let n = a.len() as f64;
+        let total: f64 = a.iter().sum();
+        a.iter().enumerate().map(|(i, v)| (2.0 * (i + 1) as f64 - n - 1.0) * v).sum::<f64>() / (n * total)
+    };
+    let mut rng = Seed(11).rng();
+    use rand::Rng as _;
+    for case in 0..200 {
+        let n = 2 + case % 120;
+        let x: Vec<f64> = (0..n).map(|_| if rng.gen_bool(0.6) { 0.0 } else { rng.gen_range(-2.0..2.0) }).collect();
+        if x.iter().all(|v| *v == 0.0) {
+            continue;
+        }
+        let shifted: Vec<f64> = x.iter().map(|v| v.abs() + SHIFT).collect();
+        let r = reference(&x);
+        assert!((gini(&shifted).unwrap() - r).abs() < 1e-12, "case {case}: eq I.67 on |x| + 1e-7 must equal the reference formula");
+        let l1: f64 = x.iter().map(|v| v.abs()).sum();
+        let ours = gini_abs(&x).unwrap();
+        assert!((ours - r).abs() <= 2.0 * n as f64 * SHIFT / l1 + 1e-12, "case {case}: shift effect {} beyond its bound", (ours - r).abs());
+    }
+    // The all-zero vector: the reference formula returns 0 (every entry is the shift), ours refuses.
+    assert!((reference(&[0.0; 5])).abs() < 1e-12);
+    assert!(gini_abs(&[0.0; 5]).is_err());
+}

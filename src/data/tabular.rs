@@ -281,3 +281,32 @@ pub fn split(table: &Table, opts: SplitOptions) -> Result<TableSplit> {
     };
     Ok(TableSplit { train, test, feature_names: table.feature_names.clone(), translation })
 }
+
+/// Standardises every column to mean 0 and standard deviation 1 (population form, ddof 0) with
+/// the statistics of the training rows, applied to both splits — seed 001's code does this for
+/// Spambase (sklearn's `StandardScaler` fitted on the training split). A constant training column
+/// is only centred. Returns the (mean, std) of each column.
+pub fn standardize(split: &mut TableSplit) -> Vec<(f32, f32)> {
+    let n = split.train.len().max(1) as f64;
+    let stats: Vec<(f32, f32)> = split
+        .train
+        .x
+        .axis_iter(Axis(1))
+        .map(|col| {
+            let mean = col.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            let var = col.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+            (mean as f32, var.sqrt() as f32)
+        })
+        .collect();
+    for x in [&mut split.train.x, &mut split.test.x] {
+        for mut row in x.axis_iter_mut(Axis(0)) {
+            for (v, &(m, s)) in row.iter_mut().zip(&stats) {
+                *v = if s > 0.0 { (*v - m) / s } else { *v - m };
+            }
+        }
+    }
+    let note = "; standardised with the training rows' mean and std";
+    split.train.recipe.push_str(note);
+    split.test.recipe.push_str(note);
+    stats
+}

@@ -14,6 +14,7 @@
 //! * [`seed000_diffroar`] — seed 000 Fig 3 (DiffROAR with retraining) and its App. C companions.
 //! * [`seed000_blockmnist`] — seed 000 §5, App. B, D: feature leakage on BlockMNIST and its variants.
 //! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
+//! * [`seed001_tabular`] — seed 001 Table 1 (Mushroom, Spambase), Fig 3 tabular panels, Figs J.4/J.5.
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
 //! Experiments do no file I/O: they plan cells, compute one cell, assemble [`Table`]s from the
@@ -32,6 +33,7 @@ pub mod seed000_fig5;
 pub mod seed000_leakage;
 pub mod seed000_maxmargin;
 pub mod seed000_zoo;
+pub mod seed001_tabular;
 pub mod seed002;
 pub mod slurm;
 pub mod spec;

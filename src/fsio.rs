@@ -53,34 +53,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_replaces_and_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub").join("a.json");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("a.json")]);
-    }
-
-    #[test]
-    fn a_failed_write_removes_its_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        // The destination is a folder: the rename fails after the temporary file was written.
-        let p = dir.path().join("taken");
-        std::fs::create_dir(&p).unwrap();
-        std::fs::write(p.join("x"), b"x").unwrap();
-        assert!(write_atomic(&p, b"data").is_err());
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
-    }
-}
-
 /// A lock on an output folder (`.lock` inside it), released when dropped or when the process
 /// dies: exclusive for a writer that owns the folder (`train --out`, `run`, `merge`), shared for
 /// writers that may work side by side (shards of one grid).
@@ -110,4 +82,32 @@ pub fn lock_dir(dir: &Path, exclusive: bool, what: &str) -> Result<DirLock> {
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = (exclusive, what);
     Ok(DirLock { file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_replaces_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub").join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.json")]);
+    }
+
+    #[test]
+    fn a_failed_write_removes_its_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The destination is a folder: the rename fails after the temporary file was written.
+        let p = dir.path().join("taken");
+        std::fs::create_dir(&p).unwrap();
+        std::fs::write(p.join("x"), b"x").unwrap();
+        assert!(write_atomic(&p, b"data").is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+    }
 }

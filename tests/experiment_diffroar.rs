@@ -17,6 +17,7 @@ use inputgrad::experiment::{self, Registry, RunArgs, Scale, Shard, SpecFile};
 mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
+use data_support::pixel;
 use spec_support::edit;
 
 const IDS: [&str; 4] = ["seed000_diffroar_fmnist", "seed000_diffroar_svhn", "seed000_diffroar_cifar10", "seed000_diffroar_imagenet10"];
@@ -202,40 +203,6 @@ fn fmnist_tiny_grid_writes_every_output_resumes_and_shards_bit_for_bit() {
 
 /// Pixel of class `label` at (channel, row, column) of image `i`: the class sets the brightness
 /// of a band, the rest is a deterministic texture.
-fn pixel(label: usize, i: usize, ch: usize, r: usize, c: usize) -> u8 {
-    let band = r * 10 / 32 == label;
-    let base = ((r * 7 + c * 13 + ch * 29 + i * 31) % 97) as u8;
-    if band {
-        base.saturating_add(150)
-    } else {
-        base
-    }
-}
-
-fn write_cifar10(root: &Path, n_per_batch: usize, n_test: usize) {
-    let d = root.join("cifar10/cifar-10-batches-bin");
-    std::fs::create_dir_all(&d).unwrap();
-    let records = |n: usize, offset: usize| {
-        let mut out = Vec::new();
-        for i in 0..n {
-            let label = (i + offset) % 10;
-            out.push(label as u8);
-            for ch in 0..3 {
-                for r in 0..32 {
-                    for c in 0..32 {
-                        out.push(pixel(label, i + offset, ch, r, c));
-                    }
-                }
-            }
-        }
-        out
-    };
-    for b in 1..=5 {
-        std::fs::write(d.join(format!("data_batch_{b}.bin")), records(n_per_batch, b * 100)).unwrap();
-    }
-    std::fs::write(d.join("test_batch.bin"), records(n_test, 7)).unwrap();
-}
-
 fn write_svhn(root: &Path, n_train: usize, n_test: usize) {
     let d = root.join("svhn");
     std::fs::create_dir_all(&d).unwrap();
@@ -330,7 +297,7 @@ fn svhn_paper_spec_runs_on_generated_mat_files() {
 #[test]
 fn cifar10_paper_spec_runs_on_generated_binary_batches() {
     let dir = tempfile::tempdir().unwrap();
-    write_cifar10(&dir.path().join("data"), 4, 8);
+    data_support::write_cifar10(&dir.path().join("data"), 4, 8);
     let id = "seed000_diffroar_cifar10";
     // ResNet50 with the CIFAR stem and crop augmentation, standard model only (the robust path
     // is the same code the Fashion-MNIST test runs) and its loss-gradient companion.

@@ -476,7 +476,7 @@ where
                 cells.push(Cell::Map(Array2::from_shape_fn((h, w), |(r, q)| (0..c).map(|k| v[i * d + (k * h + r) * w + q]).sum())));
             }
             let y = ex.labels.as_ref().map(|l| l[i].to_string()).unwrap_or_else(|| "?".into());
-            MapRow { label: format!("y={y} ŷ={}", predictions[i]), cells }
+            MapRow { label: format!("y={y} ŷ={}", predictions[i]), cells, captions: Vec::new() }
         })
         .collect();
     let mut columns = vec!["input".to_string()];

@@ -14,6 +14,7 @@
 //! * [`seed000_diffroar`] — seed 000 Fig 3 (DiffROAR with retraining) and its App. C companions.
 //! * [`seed000_blockmnist`] — seed 000 §5, App. B, D: feature leakage on BlockMNIST and its variants.
 //! * [`seed000_fig31`] — seed 000 Fig 31 (wide ℓ∞-adversarial training, neuron structure).
+//! * [`seed001_images`] — seed 001 Table 1 (MNIST, Fashion-MNIST, CIFAR-10), Figs 2–3, J.6–J.10.
 //! * [`seed001_tabular`] — seed 001 Table 1 (Mushroom, Spambase), Fig 3 tabular panels, Figs J.4/J.5.
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //!
@@ -33,6 +34,7 @@ pub mod seed000_fig5;
 pub mod seed000_leakage;
 pub mod seed000_maxmargin;
 pub mod seed000_zoo;
+pub mod seed001_images;
 pub mod seed001_tabular;
 pub mod seed002;
 pub mod slurm;

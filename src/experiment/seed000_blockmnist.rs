@@ -818,7 +818,7 @@ fn map_grid(t: &Table, variant: &str, columns: &[(String, String)], title: Strin
         if cells.len() != columns.len() + 1 {
             break;
         }
-        rows.push(MapRow { label: format!("y={} {}", inp[lc], if inp[tc] == "true" { "top" } else { "bottom" }), cells });
+        rows.push(MapRow { label: format!("y={} {}", inp[lc], if inp[tc] == "true" { "top" } else { "bottom" }), cells, captions: Vec::new() });
     }
     if rows.is_empty() {
         return Ok(None);

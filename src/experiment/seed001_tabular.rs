@@ -310,12 +310,13 @@ impl Experiment for Tabular {
 }
 
 /// Mean Gini over the examples that have one, and how many were skipped.
-fn mean_gini(g: &[Option<f64>]) -> (f64, usize) {
+pub(crate) fn mean_gini(g: &[Option<f64>]) -> (f64, usize) {
     let v: Vec<f64> = g.iter().flatten().copied().collect();
     (v.iter().sum::<f64>() / v.len().max(1) as f64, g.len() - v.len())
 }
 
-fn h(v: &[&str]) -> Vec<String> {
+/// Column names as owned strings.
+pub(crate) fn h(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 

@@ -27,6 +27,8 @@ pub struct MapRow {
     pub label: String,
     /// Cells, one per column.
     pub cells: Vec<Cell>,
+    /// A caption under each cell (e.g. the map's Gini index), or empty for none.
+    pub captions: Vec<String>,
 }
 
 /// A grid of inputs and maps.
@@ -46,6 +48,16 @@ const TITLE: u32 = 34;
 const HEADER: u32 = 52;
 const LABEL_W: u32 = 90;
 const GAP: u32 = 6;
+/// Height of the caption line under each cell, when a grid has captions.
+const CAPTION_H: u32 = 16;
+
+fn caption_h(grid: &MapGrid) -> u32 {
+    if grid.rows.iter().any(|r| !r.captions.is_empty()) {
+        CAPTION_H
+    } else {
+        0
+    }
+}
 
 /// Height of one line of a column title.
 const HEADER_LINE: i32 = 15;
@@ -97,6 +109,9 @@ pub fn map_grid_png(grid: &MapGrid) -> Result<Vec<u8>> {
         if r.cells.len() != ncols {
             return Err(Error::Shape(format!("row {i} has {} cells for {ncols} columns", r.cells.len())));
         }
+        if !r.captions.is_empty() && r.captions.len() != ncols {
+            return Err(Error::Shape(format!("row {i} has {} captions for {ncols} columns", r.captions.len())));
+        }
         if let Some(c) = r.cells.iter().find(|c| cell_dims(c) != (h, w)) {
             return Err(Error::Shape(format!("row {i}: a cell of {:?} among cells of {:?}", cell_dims(c), (h, w))));
         }
@@ -105,7 +120,7 @@ pub fn map_grid_png(grid: &MapGrid) -> Result<Vec<u8>> {
         return Err(Error::param("grid", "scale and cell size must be >= 1"));
     }
     let (cw, ch) = (w as u32 * grid.scale, h as u32 * grid.scale);
-    let size = (LABEL_W + ncols as u32 * (cw + GAP) + GAP, TITLE + HEADER + grid.rows.len() as u32 * (ch + GAP) + GAP);
+    let size = (LABEL_W + ncols as u32 * (cw + GAP) + GAP, TITLE + HEADER + grid.rows.len() as u32 * (ch + caption_h(grid) + GAP) + GAP);
     render_png(size, |root| draw(root, grid, (cw, ch)))
 }
 
@@ -126,10 +141,13 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, grid: &MapGrid, (cw, 
     }
     let s = (cw / cell_dims(&grid.rows[0].cells[0]).1 as u32) as i32;
     for (i, row) in grid.rows.iter().enumerate() {
-        let y0 = (TITLE + HEADER + i as u32 * (ch + GAP)) as i32;
+        let y0 = (TITLE + HEADER + i as u32 * (ch + caption_h(grid) + GAP)) as i32;
         root.draw(&Text::new(row.label.clone(), ((LABEL_W / 2) as i32, y0 + (ch / 2) as i32), centre(12))).map_err(e)?;
         for (j, cell) in row.cells.iter().enumerate() {
             let x0 = (LABEL_W + GAP + j as u32 * (cw + GAP)) as i32;
+            if let Some(c) = row.captions.get(j) {
+                root.draw(&Text::new(c.clone(), (x0 + (cw / 2) as i32, y0 + ch as i32 + (CAPTION_H / 2) as i32), centre(12))).map_err(e)?;
+            }
             let px = |r: usize, c: usize, colour: RGBColor| Rectangle::new([(x0 + c as i32 * s, y0 + r as i32 * s), (x0 + (c as i32 + 1) * s, y0 + (r as i32 + 1) * s)], colour.filled());
             match cell {
                 Cell::Image(a) => {

@@ -580,7 +580,11 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
     let mut out = stdout.lock();
     if list {
         for c in &checks {
-            writeln!(out, "{:<32} {}", c.id, c.claim)?;
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "id": c.id, "claim": c.claim }))?;
+            } else {
+                writeln!(out, "{:<32} {}", c.id, c.claim)?;
+            }
         }
         return Ok(0);
     }
@@ -628,4 +632,19 @@ fn verify_cmd(filter: Option<&str>, json: bool, list: bool) -> anyhow::Result<i3
 /// The git revision the binary was built from: [`crate::experiment::run::git_revision`].
 pub fn git_revision() -> String {
     crate::experiment::run::git_revision()
+}
+
+/// An error and its causes on one line, `outer: inner: …`, leaving out a cause whose text the line
+/// already holds (the library's I/O errors print their OS error, which is also their source: it
+/// appeared twice).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }

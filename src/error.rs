@@ -92,6 +92,21 @@ pub enum Error {
 /// Result with the library's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The allowed range `[lo, hi]` in words for an error message: an unbounded side (±f64::MAX or
+/// infinite) is left out instead of printed as a 309-digit number, and the smallest positive float
+/// reads as "> 0".
+pub fn allowed_range(lo: f64, hi: f64) -> String {
+    let unbounded_hi = hi >= f64::MAX;
+    let lower = if lo == f64::MIN_POSITIVE { "> 0".to_string() } else if lo <= -f64::MAX { String::new() } else { format!(">= {lo}") };
+    match (lower.is_empty(), unbounded_hi) {
+        (true, true) => "finite".into(),
+        (false, true) => format!("finite and {lower}"),
+        (true, false) => format!("<= {hi}"),
+        (false, false) if lo == f64::MIN_POSITIVE => format!("in (0, {hi}]"),
+        (false, false) => format!("in [{lo}, {hi}]"),
+    }
+}
+
 impl Error {
     /// Shorthand for [`Error::InvalidParam`].
     pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {

@@ -39,12 +39,42 @@ fn unknown_filter_is_a_clear_error() {
     assert!(err.contains("no-such-check"), "{err}");
 }
 
+/// `--list` names every check without running any: no verdict, no statistic, no summary line;
+/// `--list --json` gives one object per check with its id and claim only.
 #[test]
 fn list_does_not_run() {
     let out = inputgrad().args(["verify", "--list"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().count() >= 20);
+    for l in text.lines() {
+        let id = l.split_whitespace().next().unwrap_or("");
+        assert!(id.starts_with("00"), "a line that is not a check id: {l}");
+        for word in [" holds ", "erratum ", "FAILS", "checks:"] {
+            assert!(!l.starts_with(word.trim()) && !l.contains(" checks: "), "a check ran: {l}");
+        }
+    }
+    let out = inputgrad().args(["verify", "--list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), text.lines().count());
+    for r in &rows {
+        let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["claim", "id"], "listing only, no verdict: {r}");
+    }
+}
+
+/// A reader that stops after one line (`verify --json | head -1`) ends the run quietly, exit 0.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::BufRead;
+    let mut child = inputgrad().args(["verify", "--json"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

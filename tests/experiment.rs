@@ -389,3 +389,11 @@ fn plot_refuses_a_table_that_differs_from_what_run_wrote() {
     let e = experiment::plot(&reg, "seed002_toy", &args.figures_dir).unwrap_err().to_string();
     assert!(e.contains("seed002_toy_accuracy.csv") && e.contains("differs"), "{e}");
 }
+
+/// A TOML syntax error names the file, the line and the column of the offending text.
+#[test]
+fn toml_syntax_errors_name_line_and_column() {
+    let text = "title = \"t\"\nseed_paper = \"001\"\n[quick]\nd = = 3\n";
+    let err = inputgrad::experiment::SpecFile::parse(std::path::Path::new("x/bad.toml"), text).unwrap_err().to_string();
+    assert!(err.contains("bad.toml") && err.contains("line 4, column"), "{err}");
+}

@@ -516,3 +516,16 @@ fn huge_widths_are_refused_before_allocating() {
     let spec = ModelSpec::Mlp { hidden: vec![4096, 4096], activation: Activation::Relu, mean_field: false };
     assert!(model::build::<B>(&spec, InputShape::Flat(784), 10, Seed(0), &dev()).is_ok());
 }
+
+/// Range errors say "finite and >= 0" instead of printing f64::MAX's 309 digits.
+#[test]
+fn range_errors_are_readable() {
+    use inputgrad::error::allowed_range;
+    assert_eq!(allowed_range(0.0, f64::MAX), "finite and >= 0");
+    assert_eq!(allowed_range(f64::MIN_POSITIVE, f64::MAX), "finite and > 0");
+    assert_eq!(allowed_range(0.0, 1.0), "in [0, 1]");
+    assert_eq!(allowed_range(f64::MIN_POSITIVE, 10.0), "in (0, 10]");
+    let spec = OptimizerSpec::Sgd { lr: -1.0, momentum: 0.9, weight_decay: 0.0, nesterov: false };
+    let err = TrainStep::<B, Net<B>>::new(&spec).err().expect("a negative rate is refused").to_string();
+    assert!(err.contains("optimizer.lr") && err.contains("finite and >= 0, got -1") && err.len() < 120, "{err}");
+}

@@ -37,6 +37,16 @@ fn train_records_results_and_resumes() {
         assert!(m1.get(key).is_some(), "meta.json lacks {key}: {m1}");
     }
     assert_eq!(m1["backend"], inputgrad::train::CPU_BACKEND);
+    // Provenance names the training and the test files, by absolute path.
+    for split in ["train", "test"] {
+        let files = m1["provenance"][split].as_array().unwrap_or_else(|| panic!("no {split} provenance: {m1}"));
+        assert!(!files.is_empty(), "{split}");
+        for f in files {
+            let path = f["path"].as_str().unwrap_or_else(|| panic!("{f}"));
+            assert!(std::path::Path::new(path).is_absolute(), "{split}: {path}");
+        }
+    }
+    assert!(m1["training_seconds_all_epochs"].as_f64().is_some_and(|s| s >= 0.0), "{m1}");
     assert_eq!(m1["resumed"], false);
     assert!(m1["final_test_accuracy"].as_f64().unwrap() > 0.9, "{m1}");
     let rob = m1["robust"]["robust_accuracy"].as_f64().unwrap();
@@ -141,6 +151,8 @@ fn train_resume_is_keyed_on_the_data() {
     assert!(err.contains("extending the finished run") && err.contains("from 1 to 3 epochs"), "{err}");
     assert!(err.contains("epoch   2/3") && err.contains("epoch   3/3") && !err.contains("epoch   1/3"), "{err}");
     assert_eq!(meta(out.path())["epochs_run"], 3);
+    let stdout = String::from_utf8_lossy(&longer.stdout);
+    assert!(stdout.contains("after 3 epochs (all epochs done)"), "stop reason in words: {stdout}");
 
     let blocks = tempfile::tempdir().unwrap();
     assert!(run(blocks.path(), "blockmnist", &["--classes", "0,1"], "1").status.success());
@@ -164,4 +176,18 @@ fn a_second_training_into_the_same_folder_is_refused() {
     let o = inputgrad().env("INPUTGRAD_DATA", dir.path().join("nothing")).args(["train", "--out"]).arg(&out).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("data fetch") && !err.contains("another inputgrad process"), "{err}");
+}
+
+/// An OS error is printed once: the library's I/O error already holds it, and the error chain
+/// used to repeat it ("Not a directory (os error 20): Not a directory (os error 20)").
+#[test]
+fn os_errors_are_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let o = inputgrad().env("INPUTGRAD_DATA", dir.path()).args(["train", "--out"]).arg(file.join("run")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("os error 20").count(), 1, "{err}");
+    assert!(err.contains("a-file"), "the error names the path: {err}");
 }

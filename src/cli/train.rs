@@ -453,7 +453,9 @@ where
     <model::Net<B> as AutodiffModule<B>>::InnerModule: Classifier<B::InnerBackend>,
 {
     let t0 = Instant::now();
+    // Absolute, so that meta.json's provenance names the files wherever it is read from.
     let dir = store::resolve_data_dir(args.data_dir.as_deref());
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let norm = Normalization::default();
     // Arguments first, data second: a typo fails at once.
     let cfg = args.config();
@@ -550,12 +552,14 @@ where
         "final_train_loss": last.map(|r| r.train_loss),
         "robust": robust,
         "weights_md5": model::weights_fingerprint::<B, _>(&out.model),
+        // This process only; the training time of every epoch, resumed ones included, is next.
         "wall_seconds": t0.elapsed().as_secs_f64(),
-        "provenance": train_ds.provenance,
+        "training_seconds_all_epochs": out.history.iter().map(|r| r.seconds).sum::<f64>(),
+        "provenance": { "train": train_ds.provenance, "test": test_ds.provenance },
     });
     write_atomic(&args.out.join("meta.json"), serde_json::to_string_pretty(&meta)?.as_bytes())?;
     println!(
-        "{}: test accuracy {:.4} after {} epochs ({:?}); results in {}",
+        "{}: test accuracy {:.4} after {} epochs ({}); results in {}",
         spec.name(),
         last.and_then(|r| r.test_acc).unwrap_or(f64::NAN),
         out.history.len(),

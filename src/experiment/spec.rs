@@ -88,7 +88,14 @@ impl SpecFile {
             .to_string();
         let root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let key = e.span().map(|s| key_at(text, s.start)).unwrap_or_else(|| "(syntax)".into());
-            Error::Spec { file: file.clone(), key, reason: format!("not valid TOML: {}", e.message()) }
+            // Line and column (1-based) of the offending text.
+            let at = e.span().map_or(String::new(), |s| {
+                let before = &text[..s.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!(" at line {line}, column {col}")
+            });
+            Error::Spec { file: file.clone(), key, reason: format!("not valid TOML{at}: {}", e.message()) }
         })?;
         for k in root.keys() {
             if !TOP_KEYS.contains(&k.as_str()) && k.parse::<Scale>().is_err() {
@@ -203,7 +210,7 @@ impl<'a> Keys<'a> {
         if x.is_finite() && x >= lo && x <= hi {
             Ok(x)
         } else {
-            Err(self.error(key, format!("must be in [{lo}, {hi}], got {x}")))
+            Err(self.error(key, format!("must be {}, got {x}", crate::error::allowed_range(lo, hi))))
         }
     }
 

@@ -118,7 +118,7 @@ impl OptimizerSpec {
             if v.is_finite() && v >= lo && v <= hi {
                 Ok(())
             } else {
-                Err(Error::InvalidParam { name: name.into(), reason: format!("must be in [{lo}, {hi}], got {v}") })
+                Err(Error::InvalidParam { name: name.into(), reason: format!("must be {}, got {v}", crate::error::allowed_range(lo, hi)) })
             }
         };
         match self {
@@ -420,6 +420,16 @@ pub enum StopReason {
         /// Optimiser steps completed.
         global_step: usize,
     },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::MaxEpochs => write!(f, "all epochs done"),
+            StopReason::LossBelow { epoch } => write!(f, "stopped after epoch {}: training loss below the threshold", epoch + 1),
+            StopReason::Interrupted { global_step } => write!(f, "interrupted after {global_step} optimiser steps"),
+        }
+    }
 }
 
 /// The persisted state of a run between steps.

@@ -49,6 +49,8 @@ fn conv_specs() -> Vec<(ModelSpec, InputShape)> {
         (ModelSpec::ResNet { depth: ResNetDepth::R50, stem: Stem::Cifar, activation: act }, img(3, 8, 8)),
         (ModelSpec::ResNet { depth: ResNetDepth::R50, stem: Stem::Imagenet, activation: act }, img(3, 16, 16)),
         (ModelSpec::Vgg11 { activation: act }, img(1, 8, 16)),
+        (ModelSpec::SmallCnn { channels: vec![4, 6], batch_norm: false, activation: act }, img(1, 8, 12)),
+        (ModelSpec::SmallCnn { channels: vec![4, 6], batch_norm: true, activation: act }, img(2, 8, 8)),
     ]
 }
 
@@ -129,6 +131,7 @@ fn same_seed_gives_identical_weights_and_another_seed_different_ones() {
             Net::Cnn(m) => values(m.conv1.weight.val()),
             Net::ResNet(m) => values(m.conv1.weight.val()),
             Net::Vgg(m) => values(m.convs[0].conv.weight.val()),
+            Net::SmallCnn(m) => values(m.convs[0].weight.val()),
             _ => unreachable!(),
         };
         assert_eq!(first_conv(&a), first_conv(&b));
@@ -257,6 +260,30 @@ fn input_gradients_match_finite_differences_resnet50() {
 #[test]
 fn input_gradients_match_finite_differences_vgg11() {
     fd_f32(ModelSpec::Vgg11 { activation: Activation::Relu }, img(1, 8, 16));
+}
+
+#[test]
+fn input_gradients_match_finite_differences_small_cnn() {
+    fd_f32(ModelSpec::SmallCnn { channels: vec![4, 6], batch_norm: false, activation: Activation::Relu }, img(1, 8, 12));
+    fd_f32(ModelSpec::SmallCnn { channels: vec![4, 6], batch_norm: true, activation: Activation::Relu }, img(2, 8, 8));
+}
+
+#[test]
+fn small_cnn_has_the_documented_layout_and_refuses_what_it_cannot_pool() {
+    let device = dev();
+    // BlockMNIST's 56×28 through two pools: 14×7 maps of the last 16 channels into the fc layer.
+    let net: Net<I> = build(&ModelSpec::SmallCnn { channels: vec![8, 16], batch_norm: true, activation: Activation::Relu }, img(1, 56, 28), 10, Seed(0), &device).unwrap();
+    let Net::SmallCnn(m) = &net else { panic!("not a small cnn") };
+    assert_eq!((m.convs.len(), m.norms.len()), (2, 2));
+    assert_eq!(m.fc.weight.dims(), [16 * 14 * 7, 10]);
+    let plain: Net<I> = build(&ModelSpec::SmallCnn { channels: vec![8, 16], batch_norm: false, activation: Activation::Relu }, img(1, 56, 28), 10, Seed(0), &device).unwrap();
+    let Net::SmallCnn(p) = &plain else { panic!("not a small cnn") };
+    assert!(p.norms.is_empty());
+    // Three pools need 8×8; an empty channel list has nothing to convolve.
+    for (channels, shape, key) in [(vec![2, 2, 2], img(1, 4, 16), "channels"), (vec![], img(1, 8, 8), "channels"), (vec![2], InputShape::Flat(64), "small_cnn")] {
+        let err = build::<I>(&ModelSpec::SmallCnn { channels: channels.clone(), batch_norm: false, activation: Activation::Relu }, shape, 3, Seed(0), &device).unwrap_err().to_string();
+        assert!(err.contains(key), "{channels:?} on {shape:?}: {err}");
+    }
 }
 
 /// Prints the f32 directional error against the step, to re-derive [`prec::FD_STEP_F32`] and

@@ -7,6 +7,9 @@
 //!   (Arras et al. 2022: Σ_{mask} |a| / Σ |a|), [`relevance_rank_accuracy`] (the fraction of the
 //!   K = |mask| highest-|a| coordinates inside the mask) and [`pointing_game`] (Zhang et al.
 //!   2018: is the highest-|a| coordinate inside the mask).
+//! * [`null_norm`], [`leakage_baseline`], [`m_leakage`] — seed 003's M_leakage (eq 9): the
+//!   Frobenius norm of an example's Integrated-Gradients attribution on its null block, aggregated
+//!   over the examples ([`Aggregation`]); eq 9's path α·x_nrob read two ways ([`LeakagePath`]).
 //! * [`block_shares`] — the gradient-mass shares (signal block, other task blocks, noise blocks)
 //!   of the eq (2) studies (seed 000 §6, Fig 5; the leakage table), as [`mass_share`]s.
 //!
@@ -101,4 +104,67 @@ pub fn block_shares(g: &[f64], d: usize, j_star: &[usize]) -> (f64, f64, f64) {
     }
     let c = j_star.len().max(1) as f64;
     (s / c, t / c, n / c)
+}
+
+/// How seed 003 eq 9's IG path f(α·x_nrob) is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeakagePath {
+    /// The whole image scales from the zero image (IG with a zero baseline, §7.1's "IG … to
+    /// re-investigate the feature leakage"), and the null block's share is read off.
+    Image,
+    /// Only the null block scales: the baseline is the image with its null block zeroed, so the
+    /// signal block stays in place along the path (eq 9 taken literally).
+    NullBlock,
+}
+
+impl LeakagePath {
+    /// Both readings.
+    pub const ALL: [LeakagePath; 2] = [LeakagePath::Image, LeakagePath::NullBlock];
+
+    /// A short name for tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeakagePath::Image => "image",
+            LeakagePath::NullBlock => "null_block",
+        }
+    }
+}
+
+/// How eq 9's Σ over the data is aggregated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// The mean over examples (the scale of the paper's values, 2–4).
+    Mean,
+    /// The sum over examples (eq 9 as written).
+    Sum,
+}
+
+/// The IG baseline of `path` for image `x` with null mask `null` (true on the null block): zeros,
+/// or `x` with its null coordinates set to 0 (eq 9's α = 0, "the absence" of x_nrob).
+pub fn leakage_baseline(x: &[f32], null: &[bool], path: LeakagePath) -> Result<Vec<f32>> {
+    check(x, null)?;
+    Ok(match path {
+        LeakagePath::Image => vec![0.0; x.len()],
+        LeakagePath::NullBlock => x.iter().zip(null).map(|(&v, &m)| if m { 0.0 } else { v }).collect(),
+    })
+}
+
+/// ‖a_nrob‖_F: the Euclidean norm of the attribution `a` restricted to the null coordinates.
+pub fn null_norm(a: &[f32], null: &[bool]) -> Result<f64> {
+    check(a, null)?;
+    Ok(a.iter().zip(null).filter(|(_, &m)| m).map(|(&v, _)| f64::from(v) * f64::from(v)).sum::<f64>().sqrt())
+}
+
+/// M_leakage (seed 003 eq 9) from the per-example null norms ([`null_norm`]); an error for none.
+pub fn m_leakage(norms: &[f64], aggregation: Aggregation) -> Result<f64> {
+    if norms.is_empty() {
+        return Err(Error::param("examples", "M_leakage needs at least one example"));
+    }
+    let sum: f64 = norms.iter().sum();
+    Ok(match aggregation {
+        Aggregation::Sum => sum,
+        Aggregation::Mean => sum / norms.len() as f64,
+    })
 }

@@ -4,10 +4,15 @@
 //!   steps, seed 000 App. C.1).
 //! * [`diff_roar`] — unmasking, fills, PredPower by retraining, DiffROAR (seed 000 §3).
 //! * [`correlation`] — Pearson and Spearman correlation (seed 000 Fig 24).
+//! * [`insertion`] — the insertion game of Petsiuk et al. 2018 (seed 003 A.7).
+//! * [`ood`] — AUROC of out-of-distribution detection by a score (seed 003 A.4).
 //! * [`mask`] — metrics against a ground-truth mask: the null-block proxy (seed 000 App. D.1),
-//!   relevance mass / rank accuracy, pointing game, and the eq (2) block shares.
+//!   relevance mass / rank accuracy, pointing game, seed 003's M_leakage, and the eq (2) block
+//!   shares.
 
 pub mod correlation;
 pub mod diff_roar;
+pub mod insertion;
 pub mod mask;
+pub mod ood;
 pub mod robustness;

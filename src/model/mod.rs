@@ -14,6 +14,7 @@
 //! * [`conv`] — convolution and max-pooling as matrix products and strided slices.
 //! * [`resnet`] — ResNet18 / ResNet50 with a CIFAR or an ImageNet stem.
 //! * [`vgg`] — VGG11 (seed 003 A.8.2).
+//! * [`small_cnn`] — a small CNN with or without batch norm (seed 003 Table 3 at the quick scale).
 //! * [`norm`] — batch normalisation whose train/eval mode is an argument, not a property of the
 //!   backend (burn's own `BatchNorm` trains whenever autodiff is on, which would let an attack
 //!   update the running statistics).
@@ -39,6 +40,7 @@ pub mod program;
 pub mod pytorch;
 pub mod relu;
 pub mod resnet;
+pub mod small_cnn;
 pub mod vgg;
 
 use burn::module::Module;
@@ -225,6 +227,18 @@ pub enum ModelSpec {
         #[serde(default)]
         activation: Activation,
     },
+    /// A small CNN (3×3 convolutions of `channels`, each followed by optional batch norm, the
+    /// nonlinearity and a 2×2 max-pool; then one fc layer): seed 003 Table 3's quick-scale stand-in
+    /// for VGG11 / ResNet18, with and without batch norm.
+    SmallCnn {
+        /// Output channels of each convolution, input side first.
+        channels: Vec<usize>,
+        /// Batch norm after each convolution.
+        batch_norm: bool,
+        /// Nonlinearity.
+        #[serde(default)]
+        activation: Activation,
+    },
     /// VGG11 with batch norm (seed 003 A.8.2).
     Vgg11 {
         /// Nonlinearity.
@@ -264,6 +278,10 @@ impl ModelSpec {
                 if *stem == Stem::Cifar { "cifar" } else { "imagenet" }
             ),
             ModelSpec::Vgg11 { .. } => "vgg11".into(),
+            ModelSpec::SmallCnn { channels, batch_norm, .. } => {
+                let c: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
+                format!("small_cnn[{}]{}", c.join("x"), if *batch_norm { "-bn" } else { "" })
+            }
         }
     }
 }
@@ -281,6 +299,8 @@ pub enum Net<B: Backend> {
     ResNet(resnet::ResNet<B>),
     /// [`vgg::Vgg`].
     Vgg(vgg::Vgg<B>),
+    /// [`small_cnn::SmallCnn`].
+    SmallCnn(small_cnn::SmallCnn<B>),
 }
 
 impl<B: Backend> Classifier<B> for Net<B> {
@@ -291,6 +311,7 @@ impl<B: Backend> Classifier<B> for Net<B> {
             Net::Cnn(m) => m.forward_mode(x, mode),
             Net::ResNet(m) => m.forward_mode(x, mode),
             Net::Vgg(m) => m.forward_mode(x, mode),
+            Net::SmallCnn(m) => m.forward_mode(x, mode),
         }
     }
 
@@ -301,6 +322,7 @@ impl<B: Backend> Classifier<B> for Net<B> {
             Net::Cnn(m) => m.input_shape(),
             Net::ResNet(m) => m.input_shape(),
             Net::Vgg(m) => m.input_shape(),
+            Net::SmallCnn(m) => m.input_shape(),
         }
     }
 
@@ -308,7 +330,7 @@ impl<B: Backend> Classifier<B> for Net<B> {
         match self {
             Net::Linear(m) => m.dense_stack(),
             Net::Mlp(m) => m.dense_stack(),
-            Net::Cnn(_) | Net::ResNet(_) | Net::Vgg(_) => None,
+            Net::Cnn(_) | Net::ResNet(_) | Net::Vgg(_) | Net::SmallCnn(_) => None,
         }
     }
 
@@ -319,6 +341,7 @@ impl<B: Backend> Classifier<B> for Net<B> {
             Net::Cnn(m) => m.program(),
             Net::ResNet(m) => m.program(),
             Net::Vgg(m) => m.program(),
+            Net::SmallCnn(m) => m.program(),
         }
     }
 
@@ -329,6 +352,7 @@ impl<B: Backend> Classifier<B> for Net<B> {
             Net::Cnn(m) => m.num_classes(),
             Net::ResNet(m) => m.num_classes(),
             Net::Vgg(m) => m.num_classes(),
+            Net::SmallCnn(m) => m.num_classes(),
         }
     }
 }
@@ -361,6 +385,7 @@ pub fn build<B: Backend>(
             Net::ResNet(resnet::ResNet::new(&mut init, input, classes, *depth, *stem, *activation)?)
         }
         ModelSpec::Vgg11 { activation } => Net::Vgg(vgg::Vgg::new(&mut init, input, classes, *activation)?),
+        ModelSpec::SmallCnn { channels, batch_norm, activation } => Net::SmallCnn(small_cnn::SmallCnn::new(&mut init, input, classes, channels, *batch_norm, *activation)?),
     })
 }
 

@@ -264,6 +264,12 @@ pub fn load_state_dict<B: Backend>(net: Net<B>, mut sd: StateDict) -> Result<Net
             m.classifier = sd.linear("classifier", m.classifier)?;
             Net::Vgg(m)
         }
+        Net::SmallCnn(mut m) => {
+            m.convs = m.convs.into_iter().enumerate().map(|(i, c)| sd.conv(&format!("convs.{i}"), c)).collect::<Result<_>>()?;
+            m.norms = m.norms.into_iter().enumerate().map(|(i, b)| sd.bn(&format!("norms.{i}"), b)).collect::<Result<_>>()?;
+            m.fc = sd.linear("fc", m.fc)?;
+            Net::SmallCnn(m)
+        }
     };
     sd.finish()?;
     Ok(net)

@@ -64,6 +64,8 @@ pub fn zoo() -> Vec<(&'static str, ModelSpec, InputShape)> {
         ("resnet18 imagenet", ModelSpec::ResNet { depth: ResNetDepth::R18, stem: Stem::Imagenet, activation: relu }, img(3, 16, 16)),
         ("resnet50 cifar", ModelSpec::ResNet { depth: ResNetDepth::R50, stem: Stem::Cifar, activation: relu }, img(3, 8, 8)),
         ("vgg11", ModelSpec::Vgg11 { activation: relu }, img(1, 8, 16)),
+        ("small cnn", ModelSpec::SmallCnn { channels: vec![3, 4], batch_norm: false, activation: relu }, img(1, 8, 12)),
+        ("small cnn bn", ModelSpec::SmallCnn { channels: vec![3, 4], batch_norm: true, activation: relu }, img(2, 8, 8)),
     ]
 }
 

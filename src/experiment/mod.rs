@@ -17,6 +17,8 @@
 //! * [`seed001_images`] — seed 001 Table 1 (MNIST, Fashion-MNIST, CIFAR-10), Figs 2–3, J.6–J.10.
 //! * [`seed001_tabular`] — seed 001 Table 1 (Mushroom, Spambase), Fig 3 tabular panels, Figs J.4/J.5.
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
+//! * [`seed003_leakage`] — seed 003 Table 1, Figs 4, 7, 11, Table 3: M_leakage on BlockMNIST.
+//! * [`seed003_robustness`] — seed 003 Tables 4/5, Fig 8, Table 6 analogues (Fashion-MNIST, MNIST).
 //!
 //! Experiments do no file I/O: they plan cells, compute one cell, assemble [`Table`]s from the
 //! cells' results and draw [`Figure`]s from tables.
@@ -37,6 +39,8 @@ pub mod seed000_zoo;
 pub mod seed001_images;
 pub mod seed001_tabular;
 pub mod seed002;
+pub mod seed003_leakage;
+pub mod seed003_robustness;
 pub mod slurm;
 pub mod spec;
 
@@ -87,6 +91,20 @@ pub fn cell_num(t: &Table, r: &[String], c: usize) -> Result<f64> {
 /// A value as JSON (cell results and plan parameters).
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| crate::error::Error::Shape(format!("to JSON: {e}")))
+}
+
+/// Each cell's parameters (its `params[key]`, or all of `params` for an empty key) beside its
+/// result, both read back from JSON.
+pub fn cell_results<P: serde::de::DeserializeOwned, R: serde::de::DeserializeOwned>(plan: &grid::Plan, results: &[serde_json::Value], key: &str) -> Result<Vec<(P, R)>> {
+    plan.cells.iter().zip(results).map(|(c, r)| Ok((from_json(if key.is_empty() { &c.params } else { &c.params[key] })?, from_json(r)?))).collect()
+}
+
+/// The mean and the sample standard deviation (0 for a single value) of `v`.
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    (m, sd)
 }
 
 /// A value from JSON (cell results read back).

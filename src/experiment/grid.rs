@@ -101,20 +101,26 @@ pub struct CellContext<'a> {
 /// function of `key` (seeded, thread-count independent): any shard may compute an artifact, and
 /// two that do write the same bytes.
 pub fn memo(dir: &Path, key: &str, compute: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
-    let path = dir.join(format!("{}.bin", crate::data::md5_hex(key.as_bytes())));
-    if let Ok(bytes) = std::fs::read(&path) {
-        if bytes.len() >= 32 {
-            let (body, sum) = bytes.split_at(bytes.len() - 32);
-            if crate::data::md5_hex(body).as_bytes() == sum {
-                return Ok(body.to_vec());
-            }
-        }
+    if let Some(body) = memo_stored(dir, key) {
+        return Ok(body);
     }
+    let path = dir.join(format!("{}.bin", crate::data::md5_hex(key.as_bytes())));
     let body = compute()?;
     let mut out = body.clone();
     out.extend_from_slice(crate::data::md5_hex(&body).as_bytes());
     crate::fsio::write_atomic(&path, &out)?;
     Ok(body)
+}
+
+/// The valid stored copy of the shared artifact `key` in `dir`, if any (what [`memo`] would return
+/// without computing).
+pub fn memo_stored(dir: &Path, key: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(dir.join(format!("{}.bin", crate::data::md5_hex(key.as_bytes())))).ok()?;
+    if bytes.len() < 32 {
+        return None;
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - 32);
+    (crate::data::md5_hex(body).as_bytes() == sum).then(|| body.to_vec())
 }
 
 /// Tables and unmet requirements assembled from the results of every cell.

@@ -197,25 +197,32 @@ impl ImagesSpec {
 }
 
 /// Seed 001's image experiment on one data set.
-#[derive(Debug, Clone, Copy)]
 pub struct Images {
     id: &'static str,
     data: &'static str,
     spec: &'static str,
+    /// The loaded data of the last spec, shared by the cells of one run.
+    cache: std::sync::Mutex<Option<(String, std::sync::Arc<Data>)>>,
+}
+
+impl std::fmt::Debug for Images {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Images").field("id", &self.id).finish()
+    }
 }
 
 impl Images {
     /// MNIST (Table 1 rows 1–4).
     pub fn mnist() -> Self {
-        Images { id: "seed001_mnist", data: "mnist", spec: include_str!("../../experiments/seed001_mnist.toml") }
+        Images { id: "seed001_mnist", data: "mnist", spec: include_str!("../../experiments/seed001_mnist.toml"), cache: Default::default() }
     }
     /// Fashion-MNIST (Table 1 rows 5–8).
     pub fn fmnist() -> Self {
-        Images { id: "seed001_fmnist", data: "fashion-mnist", spec: include_str!("../../experiments/seed001_fmnist.toml") }
+        Images { id: "seed001_fmnist", data: "fashion-mnist", spec: include_str!("../../experiments/seed001_fmnist.toml"), cache: Default::default() }
     }
     /// CIFAR-10 (Table 1 rows 9–10; IG only, as the paper).
     pub fn cifar10() -> Self {
-        Images { id: "seed001_cifar10", data: "cifar10", spec: include_str!("../../experiments/seed001_cifar10.toml") }
+        Images { id: "seed001_cifar10", data: "cifar10", spec: include_str!("../../experiments/seed001_cifar10.toml"), cache: Default::default() }
     }
 }
 
@@ -272,8 +279,29 @@ fn load(spec: &ImagesSpec) -> Result<Data> {
         let n = if limit == 0 { ds.len() } else { limit.min(ds.len()) };
         (ds.flattened().slice(ndarray::s![..n, ..]).to_owned(), ds.labels[..n].to_vec())
     };
-    let limit = spec.natural.limit.max(spec.adversarial.limit);
-    Ok(Data { shape: InputShape::Image { c, h, w }, norm, train: cut(&tt.train, if spec.natural.limit == 0 || spec.adversarial.limit == 0 { 0 } else { limit }), test: cut(&tt.test, spec.test_limit) })
+    Ok(Data { shape: InputShape::Image { c, h, w }, norm, train: cut(&tt.train, train_limit(spec)), test: cut(&tt.test, spec.test_limit) })
+}
+
+/// Training images any model of `spec` uses (0 = all).
+fn train_limit(spec: &ImagesSpec) -> usize {
+    if spec.natural.limit == 0 || spec.adversarial.limit == 0 {
+        0
+    } else {
+        spec.natural.limit.max(spec.adversarial.limit)
+    }
+}
+
+impl Images {
+    fn data(&self, spec: &ImagesSpec) -> Result<std::sync::Arc<Data>> {
+        let key = format!("{}/{}/{}", spec.data, train_limit(spec), spec.test_limit);
+        let mut cache = self.cache.lock().map_err(|_| Error::Shape("data cache poisoned".into()))?;
+        if let Some((_, d)) = cache.as_ref().filter(|(k, _)| *k == key) {
+            return Ok(d.clone());
+        }
+        let d = std::sync::Arc::new(load(spec)?);
+        *cache = Some((key, d.clone()));
+        Ok(d)
+    }
 }
 
 fn config(t: &Training, seed: Seed) -> TrainConfig {
@@ -296,6 +324,7 @@ fn config(t: &Training, seed: Seed) -> TrainConfig {
 struct CellJob<'c, 'l> {
     spec: ImagesSpec,
     params: CellParams,
+    data: std::sync::Arc<Data>,
     ctx: &'c mut CellContext<'l>,
 }
 
@@ -329,6 +358,10 @@ where
     let cfg = config(training, Seed(seed).derive(if kind == "a" { 3 } else { 1 }));
     let key = serde_json::json!({ "kind": kind, "value": value, "seed": seed, "arch": arch, "data": spec.data, "natural": spec.natural, "adversarial": spec.adversarial, "finetune": spec.finetune, "start": start, "objective": objective, "backend": std::any::type_name::<B>() }).to_string();
     let shared = ctx.shared.clone();
+    if let Some(bytes) = grid::memo_stored(&shared, &key) {
+        return train::trainer::load_model_bytes(fresh()?, bytes, device, &format!("shared model {kind} {value} seed {seed}"));
+    }
+    // Not stored yet: the start of a fine-tune is needed (trained or loaded) only now.
     let net = match start {
         Some((k, v)) => trained::<B>(spec, data, k, v, seed, ctx, device)?,
         None => fresh()?,
@@ -350,8 +383,7 @@ impl OnBackend for CellJob<'_, '_> {
         Net<B>: AutodiffModule<B>,
         <Net<B> as AutodiffModule<B>>::InnerModule: Classifier<B::InnerBackend>,
     {
-        let CellJob { spec, params: p, ctx } = self;
-        let data = load(&spec)?;
+        let CellJob { spec, params: p, data, ctx } = self;
         let model = trained::<B>(&spec, &data, &p.kind, p.value, p.seed, ctx, device)?;
         let te = examples(&data.test, 0, data.shape)?;
         let (_, accuracy) = train::evaluate(&model.valid(), &te, 500, device)?;
@@ -454,11 +486,12 @@ impl Experiment for Images {
         let spec: ImagesSpec = plan.params()?;
         let params: CellParams = from_json(&cell.params["cell"])?;
         let device = ctx.device.clone();
-        backend::dispatch(&device, CellJob { spec, params, ctx })
+        let data = self.data(&spec)?;
+        backend::dispatch(&device, CellJob { spec, params, data, ctx })
     }
     fn assemble(&self, plan: &Plan, results: &[serde_json::Value]) -> Result<Assembled> {
         let spec: ImagesSpec = plan.params()?;
-        let cells: Vec<(CellParams, CellResult)> = plan.cells.iter().zip(results).map(|(c, r)| Ok((from_json(&c.params["cell"])?, from_json(r)?))).collect::<Result<_>>()?;
+        let cells: Vec<(CellParams, CellResult)> = super::cell_results(plan, results, "cell")?;
         assemble(&spec, &cells)
     }
     fn plot(&self, tables: &[Table]) -> Result<Vec<Figure>> {

@@ -298,7 +298,7 @@ impl Experiment for Tabular {
     }
     fn assemble(&self, plan: &Plan, results: &[serde_json::Value]) -> Result<Assembled> {
         let spec: TabularSpec = plan.params()?;
-        let cells: Vec<(CellParams, CellResult)> = plan.cells.iter().zip(results).map(|(c, r)| Ok((from_json(&c.params)?, from_json(r)?))).collect::<Result<_>>()?;
+        let cells: Vec<(CellParams, CellResult)> = super::cell_results(plan, results, "")?;
         assemble(&spec, &cells)
     }
     fn plot(&self, tables: &[Table]) -> Result<Vec<Figure>> {

@@ -270,6 +270,18 @@ pub enum SplitArg {
     Test,
 }
 
+/// Parses the command line: [`Cli::parse`], recording which `train` options were given explicitly
+/// (so that options without effect can be named, [`train::TrainArgs::unused`]).
+pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Command::Train(args), Some(m)) = (&mut cli.command, matches.subcommand_matches("train")) {
+        args.given = m.ids().filter(|id| m.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)).map(|id| id.as_str().to_string()).collect();
+    }
+    cli
+}
+
 /// Runs the parsed command. Returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
@@ -541,6 +553,9 @@ fn data_fetch(name: &str, flag: Option<&Path>, mirror: Option<&str>) -> anyhow::
 fn data_show(what: ShowWhat, out: &Path, seed: u64, classes: Option<Vec<u8>>, count: usize, cols: usize, split: SplitArg, flag: Option<&Path>) -> anyhow::Result<i32> {
     if count == 0 {
         bail!("--count must be >= 1");
+    }
+    if out.is_dir() || out.extension().is_none_or(|e| !e.eq_ignore_ascii_case("png")) {
+        bail!("--out {}: give a file name ending in .png{}", out.display(), if out.is_dir() { " (this is a folder)" } else { "" });
     }
     let dir = store::resolve_data_dir(flag).join("mnist");
     let split = match split {

@@ -1,9 +1,7 @@
-use clap::Parser;
-
 fn main() {
     // Training steps reallocate the same buffer sizes every step: keep freed ones (train/heap.rs).
     inputgrad::train::heap::keep_freed_memory();
-    let cli = inputgrad::cli::Cli::parse();
+    let cli = inputgrad::cli::parse();
     match inputgrad::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         // A reader that stops early (`inputgrad verify --json | head -1`) is not an error.

@@ -128,3 +128,28 @@ fn show_without_mnist_says_what_is_missing() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("t10k-images-idx3-ubyte") && err.contains("inputgrad data fetch mnist"), "{err}");
 }
+
+/// A label file whose header declares four dimensions (magic 0x804) is named as the wrong kind of
+/// file, not as "trailing bytes" of a misread header; a folder where a data file belongs is named
+/// as a folder; `data show --out` refuses a folder instead of failing inside the image encoder.
+#[test]
+fn wrong_kind_of_file_folder_in_place_and_show_into_a_folder_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = dir.path().join("mnist");
+    write_synthetic_mnist(&mnist, 10, 12);
+    let (_, mut labels) = synthetic_mnist(12);
+    labels[3] = 4;
+    std::fs::remove_file(mnist.join("t10k-labels-idx1-ubyte.gz")).unwrap();
+    std::fs::write(mnist.join("t10k-labels-idx1-ubyte"), &labels).unwrap();
+    let show = |out: &std::path::Path| Command::new(env!("CARGO_BIN_EXE_inputgrad")).env("INPUTGRAD_DATA", dir.path()).args(["data", "show", "blockmnist", "--split", "test", "--out"]).arg(out).output().unwrap();
+    let o = show(&dir.path().join("a.png"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("a label file has 1 dimension") && err.contains("declares 4") && !err.contains("trailing"), "{err}");
+    std::fs::remove_file(mnist.join("t10k-labels-idx1-ubyte")).unwrap();
+    std::fs::create_dir(mnist.join("t10k-labels-idx1-ubyte")).unwrap();
+    let err = String::from_utf8_lossy(&show(&dir.path().join("a.png")).stderr).to_string();
+    assert!(err.contains("t10k-labels-idx1-ubyte") && err.contains("is a folder"), "{err}");
+    let err = String::from_utf8_lossy(&show(dir.path()).stderr).to_string();
+    assert!(err.contains("--out") && err.contains(".png") && err.contains("folder"), "{err}");
+}

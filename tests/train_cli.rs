@@ -191,3 +191,30 @@ fn os_errors_are_printed_once() {
     assert_eq!(err.matches("os error 20").count(), 1, "{err}");
     assert!(err.contains("a-file"), "the error names the path: {err}");
 }
+
+/// Options that cannot affect the run are named in a warning (they used to be accepted silently);
+/// a command using only options that matter prints none.
+#[test]
+fn options_without_effect_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    data_support::write_synthetic_mnist(&data.join("mnist"), 60, 20);
+    let run = |extra: &[&str], out: &str| {
+        let o = inputgrad()
+            .env("INPUTGRAD_DATA", &data)
+            .args(["train", "--data", "mnist", "--model", "linear", "--epochs", "1", "--batch", "30", "--robust-eval", "0", "--out"])
+            .arg(dir.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{err}");
+        err
+    };
+    let err = run(&["--classes", "0,1", "--lambda", "0.5", "--optimizer", "adam", "--momentum", "0.5", "--width", "7"], "a");
+    for w in ["warning: --classes has no effect with --data mnist", "warning: --lambda has no effect with --objective standard", "warning: --momentum has no effect with --optimizer adam", "warning: --width has no effect"] {
+        assert!(err.contains(w), "`{w}` missing: {err}");
+    }
+    let err = run(&["--objective", "input-grad", "--lambda", "0.5", "--optimizer", "sgd", "--momentum", "0.5"], "b");
+    assert!(!err.contains("warning:"), "every option matters here: {err}");
+}

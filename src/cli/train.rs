@@ -236,6 +236,36 @@ pub struct TrainArgs {
     /// Data folder (default: $INPUTGRAD_DATA, else ./data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// The options given on the command line (ids as clap names them), for [`TrainArgs::unused`];
+    /// filled by [`crate::cli::parse`].
+    #[arg(skip)]
+    pub given: Vec<String>,
+}
+
+impl TrainArgs {
+    /// One line per option given on the command line that has no effect on this run.
+    pub fn unused(&self) -> Vec<String> {
+        let penalty = !matches!(self.objective, ObjectiveArg::Standard | ObjectiveArg::Pgd | ObjectiveArg::Fgsm | ObjectiveArg::Noise);
+        let objective = format!("--objective {}", self.objective.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string()));
+        let block = matches!(self.data.as_str(), "blockmnist" | "blockmnist-top" | "mnist-distractor");
+        let rules: [(&str, bool, String); 10] = [
+            ("classes", block, format!("--data {} (digits are chosen for the BlockMNIST family only)", self.data)),
+            ("lambda", penalty, objective.clone()),
+            ("p", self.objective == ObjectiveArg::MarginalDensity, objective.clone()),
+            ("form", self.objective == ObjectiveArg::MarginalDensity, objective.clone()),
+            ("h", self.objective == ObjectiveArg::Hessian, objective.clone()),
+            ("sigma", matches!(self.objective, ObjectiveArg::Noise | ObjectiveArg::Smoothness), objective),
+            ("momentum", self.optimizer == OptimArg::Sgd, "--optimizer adam".into()),
+            ("weight_lambda", self.weight_penalty.is_some(), "no --weight-penalty".into()),
+            ("width", self.model == ModelArg::Mlp1, "a model other than mlp1".into()),
+            ("stem", matches!(self.model, ModelArg::Resnet18 | ModelArg::Resnet50), "a model other than a ResNet".into()),
+        ];
+        rules
+            .iter()
+            .filter(|(id, used, _)| !used && self.given.iter().any(|g| g == id))
+            .map(|(id, _, why)| format!("--{} has no effect with {why}", id.replace('_', "-")))
+            .collect()
+    }
 }
 
 /// Hidden nonlinearity on the command line.
@@ -414,6 +444,9 @@ impl TrainArgs {
 
 /// Runs `inputgrad train` on the device named by `--device`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<i32> {
+    for line in args.unused() {
+        eprintln!("warning: {line}");
+    }
     match args.device.as_str() {
         "cpu" => run_on::<train::CpuAutodiff>(args, &Default::default(), train::CPU_BACKEND),
         d if d.starts_with("cuda") => cuda(args, d),

@@ -27,6 +27,12 @@ pub struct IdxArray {
 /// Parses an unsigned-byte IDX array from raw or gzipped bytes. Checks the magic, the type, and
 /// that the data are exactly as long as the header says (no allocation before that check).
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
+    parse_idx_of(bytes, path, None)
+}
+
+/// [`parse_idx`] that first checks the header declares `want` = (dimensions, what the file is)
+/// — so a file of the wrong kind is named as such, not as a size mismatch of its misread header.
+fn parse_idx_of(bytes: &[u8], path: &Path, want: Option<(usize, &str)>) -> Result<IdxArray> {
     let owned = maybe_gunzip(bytes, path)?;
     let raw: &[u8] = &owned;
     if raw.len() < 4 {
@@ -39,6 +45,9 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
         return Err(format_err(path, format!("IDX data type 0x{:02x} is not unsigned byte (0x08)", raw[2])));
     }
     let nd = raw[3] as usize;
+    if let Some((w, what)) = want.filter(|(w, _)| *w != nd) {
+        return Err(format_err(path, format!("{what} has {w} dimension{} (magic 0x000008{w:02x}), this one declares {nd} (magic 0x000008{nd:02x})", if w == 1 { "" } else { "s" })));
+    }
     if nd == 0 {
         return Err(format_err(path, "IDX header declares 0 dimensions"));
     }
@@ -88,10 +97,7 @@ pub struct RawImages {
 
 /// Parses an `idx3-ubyte` image file (magic 0x00000803).
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<RawImages> {
-    let a = parse_idx(bytes, path)?;
-    if a.dims.len() != 3 {
-        return Err(format_err(path, format!("an image file has 3 dimensions (magic 0x00000803), this one has {} (magic 0x000008{:02x})", a.dims.len(), a.dims.len())));
-    }
+    let a = parse_idx_of(bytes, path, Some((3, "an image file")))?;
     if a.dims[1] == 0 || a.dims[2] == 0 {
         return Err(format_err(path, format!("empty image size {}×{}", a.dims[1], a.dims[2])));
     }
@@ -100,10 +106,7 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<RawImages> {
 
 /// Parses an `idx1-ubyte` label file (magic 0x00000801) and checks every label is `< num_classes`.
 pub fn parse_labels(bytes: &[u8], path: &Path, num_classes: usize) -> Result<Vec<u8>> {
-    let a = parse_idx(bytes, path)?;
-    if a.dims.len() != 1 {
-        return Err(format_err(path, format!("a label file has 1 dimension (magic 0x00000801), this one has {} (magic 0x000008{:02x})", a.dims.len(), a.dims.len())));
-    }
+    let a = parse_idx_of(bytes, path, Some((1, "a label file")))?;
     if let Some((i, &l)) = a.data.iter().enumerate().find(|(_, &l)| l as usize >= num_classes) {
         return Err(format_err(path, format!("label {l} at index {i} is out of range 0..{num_classes}")));
     }
@@ -141,6 +144,9 @@ pub fn locate(dir: &Path, stem: &str) -> Result<PathBuf> {
     let raw = dir.join(stem);
     if raw.is_file() {
         return Ok(raw);
+    }
+    if let Some(folder) = [&gz, &raw].into_iter().find(|p| p.is_dir()) {
+        return Err(format_err(folder, "is a folder; the IDX file of this name (gzipped or raw) is expected here"));
     }
     Err(Error::MissingData {
         name: dir.display().to_string(),

@@ -477,7 +477,7 @@ fn stack_for<B: Backend, M: Classifier<B>>(model: &M, route: Route) -> Result<Op
     match route {
         Route::Auto => Ok(model.dense_stack()),
         Route::Exact => model.dense_stack().map(Some).ok_or_else(|| {
-            Error::param("route", "the exact route needs the linear model or an MLP; use `auto` or `finite_diff` for this model")
+            Error::param("route", "the exact route needs the linear model or an MLP; use the automatic or the finite-difference route for this model")
         }),
         Route::FiniteDiff => Ok(None),
     }

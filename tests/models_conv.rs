@@ -7,14 +7,15 @@
 #[path = "support/fd.rs"]
 mod fd;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use burn::backend::{Autodiff, NdArray};
+use burn::module::AutodiffModule;
 use burn::tensor::{Int, Tensor, TensorData};
 use inputgrad::model::init::Init;
 use inputgrad::model::norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
-use inputgrad::model::pytorch::load_pytorch_resnet;
+use inputgrad::model::pytorch::{load_pytorch, load_pytorch_resnet, load_state_dict, StateDict};
+use std::collections::HashMap;
 use inputgrad::model::resnet::ResNet;
 use inputgrad::attribution::{input_gradient, GradTarget};
 use inputgrad::model::{build, Activation, Classifier, InputShape, Mode, ModelSpec, Net, ResNetDepth, Stem};
@@ -286,79 +287,85 @@ fn small_cnn_has_the_documented_layout_and_refuses_what_it_cannot_pool() {
     }
 }
 
-/// Prints the f32 directional error against the step, to re-derive [`prec::FD_STEP_F32`] and
-/// [`prec::FD_TOL_F32_CONV`]: `cargo test --test models_conv fd_step_sweep -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn fd_step_sweep() {
-    for act in [Activation::Relu, Activation::Softplus] {
-        let specs = [
-            (ModelSpec::MadryCnn { activation: act }, img(1, 8, 12)),
-            (ModelSpec::ResNet { depth: ResNetDepth::R18, stem: Stem::Cifar, activation: act }, img(3, 8, 8)),
-            (ModelSpec::ResNet { depth: ResNetDepth::R50, stem: Stem::Cifar, activation: act }, img(3, 8, 8)),
-            (ModelSpec::Vgg11 { activation: act }, img(1, 8, 16)),
-        ];
-        for (spec, shape) in specs {
-            let net = fd::warmed::<B>(&spec, shape, &dev());
-            let line: Vec<String> = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3]
-                .iter()
-                .map(|&h| format!("h={h:e}: {:.1e}", fd::fd_directional(&spec.name(), &net, h, f64::INFINITY, &dev())))
-                .collect();
-            eprintln!("{} {act:?}: {}", spec.name(), line.join("  "));
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // PyTorch weights
 
-/// A Python interpreter with torch: `$INPUTGRAD_TORCH_PYTHON`, else `../torchenv/bin/python` next
-/// to the checkout, else `python3`. None when none of them imports torch.
-fn torch_python() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(p) = std::env::var_os("INPUTGRAD_TORCH_PYTHON") {
-        candidates.push(PathBuf::from(p));
+/// The fixture of `tests/support/torch_resnet_fixture.py` for `name` (`resnet18_cifar`, …).
+fn torch_fixture(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/torch/{name}.json"));
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (rerun tests/support/torch_resnet_fixture.py)", path.display()))).expect("json")
+}
+
+/// The fixture script's u(i) = ((i·mult + kk·key_mult + offset) mod m)/m − ½ for i < n.
+fn formula_u(f: &serde_json::Value, n: usize, kk: u64) -> Vec<f64> {
+    let g = |k: &str| f[k].as_u64().expect("formula constant");
+    let (mult, key_mult, offset, m) = (g("mult"), g("key_mult"), g("offset"), g("mod"));
+    (0..n as u64).map(|i| ((i * mult + kk * key_mult + offset) % m) as f64 / m as f64 - 0.5).collect()
+}
+
+/// The state dict the fixture script filled, rebuilt from its formula and key list.
+fn fixture_state_dict(fx: &serde_json::Value, name: &str) -> StateDict {
+    StateDict::from_data(name, fixture_tensors(fx))
+}
+
+/// The tensors of [`fixture_state_dict`] by key.
+fn fixture_tensors(fx: &serde_json::Value) -> HashMap<String, TensorData> {
+    let mut tensors = HashMap::new();
+    for (kk, entry) in fx["keys"].as_array().expect("keys").iter().enumerate() {
+        let key = entry[0].as_str().expect("key").to_string();
+        let shape: Vec<usize> = entry[1].as_array().expect("shape").iter().map(|d| d.as_u64().expect("dim") as usize).collect();
+        let n = shape.iter().product::<usize>().max(1);
+        let data = if entry[2] == "int" {
+            TensorData::new(vec![0i64; n], shape)
+        } else {
+            let u = formula_u(&fx["formula"], n, kk as u64);
+            let v: Vec<f32> = if shape.len() >= 2 {
+                let scale = 2.0 / (shape[1..].iter().product::<usize>() as f64).sqrt();
+                u.iter().map(|x| (x * scale) as f32).collect()
+            } else if key.ends_with("running_var") {
+                u.iter().map(|x| (1.0 + 0.5 * (x + 0.5)) as f32).collect()
+            } else if key.ends_with("weight") {
+                u.iter().map(|x| (1.0 + 0.5 * x) as f32).collect()
+            } else {
+                u.iter().map(|x| (0.1 * x) as f32).collect()
+            };
+            TensorData::new(v, shape)
+        };
+        tensors.insert(key, data);
     }
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../torchenv/bin/python"));
-    candidates.push(PathBuf::from("python3"));
-    candidates.into_iter().find(|p| Command::new(p).args(["-c", "import torch"]).output().is_ok_and(|o| o.status.success()))
+    tensors
 }
 
-/// Writes `resnet.pt` and `reference.json` with tests/support/torch_resnet.py into `dir`.
-fn torch_reference(python: &Path, dir: &Path, depth: u32, stem: &str, classes: usize, shape: [usize; 3], batch: usize) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/torch_resnet.py");
-    let args = [depth.to_string(), stem.into(), classes.to_string(), shape[0].to_string(), shape[1].to_string(), shape[2].to_string(), batch.to_string(), "0".into()];
-    let out = Command::new(python).arg(script).arg(dir).args(args).output().expect("run python");
-    assert!(out.status.success(), "torch_resnet.py failed: {}", String::from_utf8_lossy(&out.stderr));
+fn matrix(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().expect("rows").iter().flat_map(|r| r.as_array().expect("row").iter().map(|x| x.as_f64().expect("number"))).collect()
 }
 
-fn read_matrix(v: &serde_json::Value) -> (Vec<f32>, [usize; 2]) {
-    let rows = v.as_array().expect("rows");
-    let cols = rows[0].as_array().expect("row").len();
-    let flat: Vec<f32> = rows.iter().flat_map(|r| r.as_array().expect("row").iter().map(|x| x.as_f64().expect("number") as f32)).collect();
-    (flat, [rows.len(), cols])
-}
-
+/// Our ResNet with the fixture's weights gives PyTorch's eval-mode logits and input gradient (of
+/// the summed logits) for the fixture's inputs.
 fn check_against_torch(depth: ResNetDepth, stem: Stem) {
-    let Some(python) = torch_python() else {
-        eprintln!("SKIP: no Python with torch (set INPUTGRAD_TORCH_PYTHON); PyTorch comparison not run");
-        return;
-    };
+    let name = format!("resnet{}_{}", if depth == ResNetDepth::R18 { 18 } else { 50 }, if stem == Stem::Cifar { "cifar" } else { "imagenet" });
+    let fx = torch_fixture(&name);
+    let shape: Vec<usize> = fx["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+    let (classes, batch) = (fx["classes"].as_u64().unwrap() as usize, fx["batch"].as_u64().unwrap() as usize);
     let device = dev();
-    let (classes, shape, batch) = (5, [3, 16, 16], 3);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (d, s) = (if depth == ResNetDepth::R18 { 18 } else { 50 }, if stem == Stem::Cifar { "cifar" } else { "imagenet" });
-    torch_reference(&python, dir.path(), d, s, classes, shape, batch);
-    let reference: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("reference.json")).expect("read json")).expect("json");
-    let (x, xdims) = read_matrix(&reference["x"]);
-    let (want, _) = read_matrix(&reference["logits"]);
-    let mut init = Init::<I>::new(Seed(0), &device);
-    let model = ResNet::new(&mut init, img(shape[0], shape[1], shape[2]), classes, depth, stem, Activation::Relu).expect("build");
-    let model = load_pytorch_resnet(model, &dir.path().join("resnet.pt")).expect("load");
-    let got = values(model.logits(Tensor::from_data(TensorData::new(x, xdims), &device)));
-    let worst = got.iter().zip(&want).map(|(a, b)| (a - *b as f64).abs()).fold(0.0, f64::max);
-    eprintln!("resnet{d}-{s}: max |ours − torch| = {worst:.2e} over {} logits", got.len());
-    assert!(worst <= prec::TORCH_F32_TOL, "max |ours − torch| = {worst}");
+    let spec = ModelSpec::ResNet { depth, stem, activation: Activation::Relu };
+    let net: Net<B> = build(&spec, img(shape[0], shape[1], shape[2]), classes, Seed(0), &device).expect("build");
+    let net = load_state_dict(net, fixture_state_dict(&fx, &name)).expect("load");
+    let d = shape.iter().product::<usize>();
+    let x: Vec<f32> = formula_u(&fx["formula"], batch * d, fx["formula"]["input_key"].as_u64().unwrap()).iter().map(|u| (u * 2.0) as f32).collect();
+    let xt = || Tensor::<I, 2>::from_data(TensorData::new(x.clone(), [batch, d]), &device);
+    let rel = |got: &[f64], want: &[f64]| {
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        got.iter().zip(want).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale
+    };
+    let logits = values(net.valid().logits(xt()));
+    let e = rel(&logits, &matrix(&fx["logits"]));
+    eprintln!("{name}: logits within {e:.2e} of torch's (relative to the largest)");
+    assert!(e <= prec::TORCH_F32_TOL, "{name}: logits differ from torch's by {e:.2e}");
+    let (g, _) = input_gradient::<B, _>(&net, xt(), &GradTarget::SumLogits).expect("gradient");
+    let e = rel(&values(g), &matrix(&fx["input_gradient"]));
+    eprintln!("{name}: input gradient within {e:.2e} of torch's");
+    assert!(e <= prec::TORCH_F32_TOL, "{name}: input gradient differs from torch's by {e:.2e}");
 }
 
 #[test]
@@ -392,25 +399,40 @@ fn pytorch_loader_errors_name_the_file_and_key() {
         Err(e @ Error::Format { .. }) => assert!(e.to_string().contains("garbage.pt"), "{e}"),
         other => panic!("expected Format, got {:?}", other.map(|_| ())),
     }
-    let Some(python) = torch_python() else {
-        eprintln!("SKIP: no Python with torch; key-level loader errors not checked");
-        return;
-    };
-    torch_reference(&python, dir.path(), 18, "cifar", 5, [3, 8, 8], 1);
-    let file = dir.path().join("resnet.pt");
+    // Key-level errors, on the ResNet18 fixture's state dict (named after it in the messages).
+    let fx = torch_fixture("resnet18_cifar");
+    let load = |net: ResNet<I>, tensors: HashMap<String, TensorData>| load_state_dict(Net::ResNet(net), StateDict::from_data("resnet18_cifar", tensors)).map(|_| ());
     // Wrong number of classes: a shape mismatch at fc.weight.
-    let e = load_pytorch_resnet(new(4, ResNetDepth::R18), &file).map(|_| ()).expect_err("shape mismatch");
-    let msg = e.to_string();
-    assert!(msg.contains("resnet.pt") && msg.contains("`fc.weight`") && msg.contains("[5, 512]"), "{msg}");
-    // A ResNet18 file into a ResNet50: the first bottleneck conv is 1×1, the file's 3×3.
-    let e = load_pytorch_resnet(new(5, ResNetDepth::R50), &file).map(|_| ()).expect_err("shape mismatch");
-    let msg = e.to_string();
-    assert!(msg.contains("resnet.pt") && msg.contains("`layer1.0.conv1.weight`") && msg.contains("[64, 64, 3, 3]"), "{msg}");
-    // A file with a key the model lacks: `strict` loading refuses it. Dropping a key: named as missing.
-    let e = load_pytorch_resnet(new(5, ResNetDepth::R18), &dir.path().join("resnet_extra.pt")).map(|_| ()).expect_err("extra key");
-    let msg = e.to_string();
-    assert!(msg.contains("resnet_extra.pt") && msg.contains("unexpected key `extra.weight`"), "{msg}");
-    let e = load_pytorch_resnet(new(5, ResNetDepth::R18), &dir.path().join("resnet_missing.pt")).map(|_| ()).expect_err("missing key");
-    let msg = e.to_string();
-    assert!(msg.contains("resnet_missing.pt") && msg.contains("missing key `layer2.0.downsample.1.running_var`"), "{msg}");
+    let msg = load(new(4, ResNetDepth::R18), fixture_tensors(&fx)).expect_err("shape mismatch").to_string();
+    assert!(msg.contains("resnet18_cifar") && msg.contains("`fc.weight`") && msg.contains("[5, 512]"), "{msg}");
+    // A ResNet18 state dict into a ResNet50: the first bottleneck conv is 1×1, the dict's 3×3.
+    let msg = load(new(5, ResNetDepth::R50), fixture_tensors(&fx)).expect_err("shape mismatch").to_string();
+    assert!(msg.contains("`layer1.0.conv1.weight`") && msg.contains("[64, 64, 3, 3]"), "{msg}");
+    // A key the model lacks: strict loading refuses it. Dropping a key: named as missing.
+    let mut extra = fixture_tensors(&fx);
+    extra.insert("extra.weight".into(), TensorData::new(vec![0f32; 3], [3]));
+    let msg = load(new(5, ResNetDepth::R18), extra).expect_err("extra key").to_string();
+    assert!(msg.contains("unexpected key `extra.weight`"), "{msg}");
+    let mut missing = fixture_tensors(&fx);
+    missing.remove("layer2.0.downsample.1.running_var");
+    let msg = load(new(5, ResNetDepth::R18), missing).expect_err("missing key").to_string();
+    assert!(msg.contains("missing key `layer2.0.downsample.1.running_var`"), "{msg}");
+    assert!(load(new(5, ResNetDepth::R18), fixture_tensors(&fx)).is_ok(), "the complete dict loads");
+}
+
+/// A real `torch.save` file (tests/fixtures/torch/mlp.pt, written by the fixture script) is read
+/// through the pickle path and gives PyTorch's logits.
+#[test]
+fn a_torch_save_file_loads_and_gives_torchs_logits() {
+    let device = dev();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch");
+    let want: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("mlp.json")).unwrap()).unwrap();
+    let spec = ModelSpec::Mlp { hidden: vec![4], activation: Activation::Relu, mean_field: false };
+    let net: Net<I> = build(&spec, InputShape::Flat(6), 3, Seed(0), &device).unwrap();
+    let net = load_pytorch(net, &dir.join("mlp.pt")).expect("load mlp.pt");
+    let x: Vec<f32> = matrix(&want["x"]).iter().map(|&v| v as f32).collect();
+    let got = values(net.logits(Tensor::from_data(TensorData::new(x, [2, 6]), &device)));
+    let want = matrix(&want["logits"]);
+    let e = got.iter().zip(&want).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(e <= prec::TORCH_F32_TOL, "mlp.pt: logits differ from torch's by {e:.2e}");
 }

@@ -1,4 +1,5 @@
-"""Reference for tests/models_conv.rs: a torchvision-style ResNet in plain PyTorch.
+"""A torchvision-style ResNet in plain PyTorch (imported by torch_resnet_fixture.py, which writes
+the fixtures tests/models_conv.rs reads; run alone it writes a reference of its own).
 
 Usage: python torch_resnet.py OUT_DIR DEPTH STEM CLASSES C H W BATCH SEED
   DEPTH in {18, 50}, STEM in {cifar, imagenet}.

@@ -140,3 +140,18 @@ pub const KINKED_SLOPE: (f64, f64) = (-1.5, -0.7);
 /// different orders (gemm vs PyTorch's kernels, f64 vs f32 accumulation over steps and samples),
 /// ~ε_f32·√(terms) ≈ 1e-6 at these sizes. The agreement the attribution issue asks of a port.
 pub const CAPTUM_F32: f64 = 1e-5;
+
+/// Completeness of Integrated Gradients with 32 Gauss–Legendre nodes on a smooth (SoftPlus) f32
+/// network of O(1) logits: the quadrature error of an analytic integrand is far below f32
+/// rounding at 32 nodes, and each of the 32 gradients carries ~ε_f32·10² ≈ 6e-6 relative rounding,
+/// accumulated in f64. 1e-4 of max(|Δf|, 1) catches a missing node weight or a wrong baseline
+/// (errors of order 1).
+pub const IG_COMPLETE_F32: f64 = 1e-4;
+
+/// Agreement of one computation on the GPU and on the CPU (both f32, same weights and inputs):
+/// the kernels sum in other orders (cuBLAS/cubecl tiling, fused activations), ~ε_f32·√(terms) per
+/// layer as for [`TORCH_F32_TOL`], which is the agreement asked of a port; a missing term or a
+/// wrong layout moves results by ≥ 1e-2. A PGD step's sign may flip where a gradient entry is
+/// within rounding of zero, moving that coordinate by 2·step: inputs are random, so such ties are
+/// absent at these sizes.
+pub const DEVICE_F32: f64 = 1e-4;

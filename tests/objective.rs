@@ -535,16 +535,18 @@ fn one_step(spec: &ModelSpec, shape: InputShape, objective: &Objective) -> f64 {
     };
     let data = Examples::new(x.view(), &y, image).unwrap();
     let net = model::build::<B>(spec, shape, k, Seed(2), &dev()).unwrap();
+    let before = model::weights_fingerprint::<B, _>(&net);
     let mut cfg = adam(1, 1e-3, n);
     cfg.seed = Seed(3);
     let out = train::<B, _>(net, &data, None, &cfg, objective, RunOptions::default(), &dev()).unwrap_or_else(|e| panic!("{} on {}: {e}", objective.name(), spec.name()));
+    assert_ne!(model::weights_fingerprint::<B, _>(&out.model), before, "{} on {}: the step left the weights unchanged", objective.name(), spec.name());
     out.history[0].train_loss
 }
 
 /// Requirement 5: every objective takes one training step on the linear model, a ReLU and a
-/// SoftPlus MLP, the Madry CNN (8×8 input), ResNet18 (CIFAR stem, 3×8×8) and VGG11 (1×8×16) and
-/// gives a finite loss; gradient penalties take the exact route on the first three and finite
-/// differences on the others.
+/// SoftPlus MLP, the Madry CNN (8×8 input), ResNet18 (CIFAR stem, 3×8×8), VGG11 (1×8×16) and the
+/// small CNN with batch norm, gives a finite loss and moves the weights; gradient penalties take
+/// the exact route on the first three and finite differences on the others.
 #[test]
 fn every_objective_trains_every_model_type() {
     let img = |c, h, w| InputShape::Image { c, h, w };
@@ -555,6 +557,7 @@ fn every_objective_trains_every_model_type() {
         (ModelSpec::MadryCnn { activation: Activation::Relu }, img(1, 8, 8)),
         (ModelSpec::ResNet { depth: ResNetDepth::R18, stem: Stem::Cifar, activation: Activation::Relu }, img(3, 8, 8)),
         (ModelSpec::Vgg11 { activation: Activation::Relu }, img(1, 8, 16)),
+        (ModelSpec::SmallCnn { channels: vec![3, 4], batch_norm: true, activation: Activation::Relu }, img(1, 8, 8)),
     ];
     for (spec, shape) in &models {
         let t0 = std::time::Instant::now();

@@ -70,11 +70,11 @@ fn the_null_block_path_is_complete_on_an_mlp() {
     let (a, gap) = ig_values(&net, &x, base.clone(), 1);
     let want = logits(&net, &x)[1] - logits(&net, &base)[1];
     let sum: f64 = a.iter().sum();
-    assert!((sum - want).abs() <= 1e-3 * want.abs().max(1.0), "Σ IG {sum} vs f(x) − f(x̃) {want}");
-    assert!(gap.abs() <= 1e-3 * want.abs().max(1.0), "recorded gap {gap}");
+    assert!((sum - want).abs() <= prec::IG_COMPLETE_F32 * want.abs().max(1.0), "Σ IG {sum} vs f(x) − f(x̃) {want}");
+    assert!(gap.abs() <= prec::IG_COMPLETE_F32 * want.abs().max(1.0), "recorded gap {gap}");
     let (full, _) = ig_values(&net, &x, leakage_baseline(&x, &NULL, LeakagePath::Image).unwrap(), 1);
     let whole = logits(&net, &x)[1] - logits(&net, &[0.0; 8])[1];
-    assert!((full.iter().sum::<f64>() - whole).abs() <= 1e-3 * whole.abs().max(1.0));
+    assert!((full.iter().sum::<f64>() - whole).abs() <= prec::IG_COMPLETE_F32 * whole.abs().max(1.0));
 }
 
 #[test]

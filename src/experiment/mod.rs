@@ -107,6 +107,31 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     (m, sd)
 }
 
+/// Values built once per key and shared by the cells of one run (a loaded data set), behind a
+/// lock held while a value is built, so concurrent cells never build the same one twice.
+pub struct Shared<T> {
+    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<T>>>,
+}
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared { map: std::sync::Mutex::new(std::collections::HashMap::new()) }
+    }
+}
+
+impl<T> Shared<T> {
+    /// The value of `key`, built by `make` the first time.
+    pub fn get_or(&self, key: String, make: impl FnOnce() -> Result<T>) -> Result<std::sync::Arc<T>> {
+        let mut map = self.map.lock().map_err(|_| crate::error::Error::Shape("shared-value cache poisoned".into()))?;
+        if let Some(v) = map.get(&key) {
+            return Ok(v.clone());
+        }
+        let v = std::sync::Arc::new(make()?);
+        map.insert(key, v.clone());
+        Ok(v)
+    }
+}
+
 /// A value from JSON (cell results read back).
 pub fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T> {
     serde_json::from_value(v.clone()).map_err(|e| crate::error::Error::Shape(format!("cell result: {e}")))

@@ -15,8 +15,7 @@
 //! for all ten digits), ARCH `mlp`, `cnn` (Madry et al.'s MNIST CNN) or `resnet18`, TRAINING
 //! `standard`, `l2:EPS` or `linf:EPS` (PGD-AT with seed 000's 8 steps of ε/4).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -346,25 +345,19 @@ fn build_variant(v: &BlockMnistSpec, train_limit: usize, test_limit: usize) -> R
 
 /// The experiment.
 pub struct BlockStudy {
-    cache: Mutex<HashMap<String, Arc<VariantData>>>,
+    cache: super::Shared<VariantData>,
 }
 
 impl Default for BlockStudy {
     fn default() -> Self {
-        BlockStudy { cache: Mutex::new(HashMap::new()) }
+        BlockStudy { cache: super::Shared::default() }
     }
 }
 
 impl BlockStudy {
     fn variant(&self, v: &BlockMnistSpec, spec: &BlockStudySpec) -> Result<Arc<VariantData>> {
         let key = serde_json::json!([v, spec.train_limit, spec.test_limit]).to_string();
-        let mut cache = self.cache.lock().map_err(|_| Error::Shape("data cache poisoned".into()))?;
-        if let Some(d) = cache.get(&key) {
-            return Ok(d.clone());
-        }
-        let d = Arc::new(build_variant(v, spec.train_limit, spec.test_limit)?);
-        cache.insert(key, d.clone());
-        Ok(d)
+        self.cache.get_or(key, || build_variant(v, spec.train_limit, spec.test_limit))
     }
 }
 

@@ -352,7 +352,7 @@ pub struct DiffRoar {
     about: &'static str,
     spec: &'static str,
     data_name: &'static str,
-    cache: Mutex<HashMap<String, Arc<Data>>>,
+    cache: super::Shared<Data>,
     ranks: Mutex<HashMap<String, Arc<Ranks>>>,
 }
 
@@ -375,18 +375,12 @@ impl DiffRoar {
     }
 
     fn new(id: &'static str, about: &'static str, spec: &'static str, data_name: &'static str) -> Self {
-        DiffRoar { id, about, spec, data_name, cache: Mutex::new(HashMap::new()), ranks: Mutex::new(HashMap::new()) }
+        DiffRoar { id, about, spec, data_name, cache: super::Shared::default(), ranks: Mutex::new(HashMap::new()) }
     }
 
     fn data(&self, spec: &DiffRoarSpec) -> Result<Arc<Data>> {
         let key = serde_json::json!([spec.data, spec.train_limit, spec.test_limit, spec.validation, spec.seed]).to_string();
-        let mut cache = self.cache.lock().map_err(|_| Error::Shape("data cache poisoned".into()))?;
-        if let Some(d) = cache.get(&key) {
-            return Ok(d.clone());
-        }
-        let d = Arc::new(Data::load(spec)?);
-        cache.insert(key, d.clone());
-        Ok(d)
+        self.cache.get_or(key, || Data::load(spec))
     }
 }
 

@@ -201,8 +201,8 @@ pub struct Images {
     id: &'static str,
     data: &'static str,
     spec: &'static str,
-    /// The loaded data of the last spec, shared by the cells of one run.
-    cache: std::sync::Mutex<Option<(String, std::sync::Arc<Data>)>>,
+    /// The loaded data, shared by the cells of one run.
+    cache: super::Shared<Data>,
 }
 
 impl std::fmt::Debug for Images {
@@ -293,14 +293,7 @@ fn train_limit(spec: &ImagesSpec) -> usize {
 
 impl Images {
     fn data(&self, spec: &ImagesSpec) -> Result<std::sync::Arc<Data>> {
-        let key = format!("{}/{}/{}", spec.data, train_limit(spec), spec.test_limit);
-        let mut cache = self.cache.lock().map_err(|_| Error::Shape("data cache poisoned".into()))?;
-        if let Some((_, d)) = cache.as_ref().filter(|(k, _)| *k == key) {
-            return Ok(d.clone());
-        }
-        let d = std::sync::Arc::new(load(spec)?);
-        *cache = Some((key, d.clone()));
-        Ok(d)
+        self.cache.get_or(format!("{}/{}/{}", spec.data, train_limit(spec), spec.test_limit), || load(spec))
     }
 }
 

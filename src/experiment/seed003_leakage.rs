@@ -18,7 +18,7 @@
 //! label logit, [`Penalty::Hessian`]), `st-inputgrad` (λ‖∇ₓ f_y‖₂), `st-md` (λ‖∇ₓ log Σᵢ e^{fᵢ}‖_p
 //! in one of the three implementations of §5, [`DensityForm`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
@@ -382,29 +382,15 @@ fn load(train_limit: usize, test_limit: usize, eval: usize) -> Result<Data> {
 const IMAGE: [usize; 3] = [1, 2 * block_mnist::SIDE, block_mnist::SIDE];
 
 /// The experiment.
+#[derive(Default)]
 pub struct Leakage {
-    cache: Mutex<Option<(String, Arc<Data>)>>,
-}
-
-impl Default for Leakage {
-    fn default() -> Self {
-        Leakage { cache: Mutex::new(None) }
-    }
+    cache: super::Shared<Data>,
 }
 
 impl Leakage {
     fn data(&self, spec: &LeakageSpec) -> Result<Arc<Data>> {
         let limit = if spec.mlp.limit == 0 || spec.cnn.limit == 0 { 0 } else { spec.mlp.limit.max(spec.cnn.limit) };
-        let key = format!("{limit}/{}/{}", spec.test_limit, spec.eval_examples);
-        let mut cache = self.cache.lock().map_err(|_| Error::Shape("data cache poisoned".into()))?;
-        if let Some((k, d)) = cache.as_ref() {
-            if *k == key {
-                return Ok(d.clone());
-            }
-        }
-        let d = Arc::new(load(limit, spec.test_limit, spec.eval_examples)?);
-        *cache = Some((key, d.clone()));
-        Ok(d)
+        self.cache.get_or(format!("{limit}/{}/{}", spec.test_limit, spec.eval_examples), || load(limit, spec.test_limit, spec.eval_examples))
     }
 }
 
@@ -687,7 +673,7 @@ const SIZE: (u32, u32) = (900, 600);
 /// Screen pixels per image pixel in the maps figure.
 const MAP_SCALE: u32 = 4;
 
-fn sweep_plot(t: &Table, group: usize, x_col: usize, log_x: bool, y: &str, title: String, x_label: &str) -> Result<(Vec<u8>, String)> {
+fn sweep_plot(t: &Table, group: usize, x_col: usize, log_x: bool, y: &str, title: String, x_label: &str, legend: Legend) -> Result<(Vec<u8>, String)> {
     let yc = claim::column(t, y)?;
     let sdc = claim::column(t, &format!("{y}_sd"))?;
     let mut keys: Vec<String> = Vec::new();
@@ -717,7 +703,7 @@ fn sweep_plot(t: &Table, group: usize, x_col: usize, log_x: bool, y: &str, title
         "robust_l2" => "PGD-20 ℓ2 accuracy",
         _ => "clean accuracy",
     };
-    line_plot_bytes(&LinePlot { title, x_label: x_label.into(), y_label: y_label.into(), series, bands }, SIZE, Legend::UpperRight)
+    line_plot_bytes(&LinePlot { title, x_label: x_label.into(), y_label: y_label.into(), series, bands }, SIZE, legend)
 }
 
 /// Fig 4 (four panels against log₁₀ λ), Fig 7 (three panels against p), Fig 11 (IG maps).
@@ -726,14 +712,16 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
     let lam = find_table(tables, "_lambda", &SWEEP_HEADER)?;
     if !lam.rows.is_empty() {
         for y in ["leakage", "robust_linf", "robust_l2", "accuracy"] {
-            let (png, svg) = sweep_plot(lam, 0, 1, true, y, format!("Seed 003 Fig 4: {} vs λ (mean ± sd over seeds)", y.replace('_', " ")), "log10 λ")?;
+            let (png, svg) = sweep_plot(lam, 0, 1, true, y, format!("Seed 003 Fig 4: {} vs λ (mean ± sd over seeds)", y.replace('_', " ")), "log10 λ", Legend::UpperRight)?;
             figs.push(Figure { suffix: format!("_fig4_{y}"), png, svg });
         }
     }
     let pt = find_table(tables, "_p", &SWEEP_HEADER)?;
     if !pt.rows.is_empty() {
         for y in ["leakage", "robust_l2", "robust_linf", "accuracy"] {
-            let (png, svg) = sweep_plot(pt, 1, 2, false, y, format!("Seed 003 Fig 7: marginal density, {} vs p (mean ± sd over seeds)", y.replace('_', " ")), "p")?;
+            // Leakage and accuracy rise with p: the legend goes where the curves are low.
+            let legend = if y.starts_with("robust") { Legend::UpperRight } else { Legend::LowerRight };
+            let (png, svg) = sweep_plot(pt, 1, 2, false, y, format!("Seed 003 Fig 7: marginal density, {} vs p (mean ± sd over seeds)", y.replace('_', " ")), "p", legend)?;
             figs.push(Figure { suffix: format!("_fig7_{y}"), png, svg });
         }
     }

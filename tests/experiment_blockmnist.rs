@@ -16,7 +16,7 @@ use inputgrad::train::Norm;
 mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
-use spec_support::edit;
+use spec_support::{csv_rows, edit};
 
 const ID: &str = "seed000_blockmnist";
 
@@ -98,9 +98,6 @@ fn bad_spec_values_name_their_key() {
     bad(&[("eps_warmup", "[0.5, 1.5]")], &["quick.eps_warmup"]);
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
-}
 
 #[test]
 fn tiny_study_on_real_mnist_writes_every_output_and_resumes() {

@@ -18,7 +18,7 @@ mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
 use data_support::pixel;
-use spec_support::edit;
+use spec_support::{csv_rows, edit};
 
 const IDS: [&str; 4] = ["seed000_diffroar_fmnist", "seed000_diffroar_svhn", "seed000_diffroar_cifar10", "seed000_diffroar_imagenet10"];
 
@@ -85,9 +85,6 @@ fn bad_spec_values_name_their_key() {
     bad("seed000_diffroar_imagenet10", &[("data", "\"cifar10\"")], &["quick.image_size"]);
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
-}
 
 /// A tiny Fashion-MNIST grid: every source of the attribution layer the spec can name, a recipe
 /// variant, two radii per norm.

@@ -15,15 +15,12 @@ use inputgrad::experiment::{self, Registry, RunArgs, Scale, SpecFile};
 
 #[path = "support/spec.rs"]
 mod spec;
-use spec::tiny;
+use spec::{csv_rows, tiny};
 
 fn exp_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap().records().map(|r| r.unwrap()).collect()
-}
 
 #[test]
 fn shipped_specs_load_at_both_scales() {

@@ -15,7 +15,7 @@ use inputgrad::experiment::{self, Registry, RunArgs, Scale, SpecFile};
 mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
-use spec_support::edit;
+use spec_support::{csv_rows, edit};
 
 const IDS: [&str; 3] = ["seed001_mnist", "seed001_fmnist", "seed001_cifar10"];
 
@@ -80,9 +80,6 @@ fn bad_spec_values_name_their_key() {
     assert!(err.contains("quick.natural.optimizer") && err.contains("sgd"), "{err}");
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
-}
 
 fn tiny(text: &str) -> String {
     let text = edit(

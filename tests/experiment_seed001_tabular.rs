@@ -13,7 +13,7 @@ use inputgrad::experiment::{self, Registry, RunArgs, Scale, SpecFile};
 mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
-use spec_support::edit;
+use spec_support::{csv_rows, edit};
 
 const ID: &str = "seed001_tabular";
 
@@ -57,9 +57,6 @@ fn bad_spec_values_name_their_key() {
     bad(&[("ig_steps", "1")], &["quick.ig_steps"]);
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
-}
 
 #[test]
 fn tiny_run_on_the_uci_files_writes_every_output_and_resumes() {

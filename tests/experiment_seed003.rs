@@ -5,7 +5,6 @@
 //! agreeing on an MLP, and resumes without recomputing.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use inputgrad::experiment::run::load_spec;
 use inputgrad::experiment::seed003_leakage::{LeakageSpec, ModelKey, PAPER_TABLE1};
@@ -16,7 +15,7 @@ use inputgrad::prec;
 mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
-use spec_support::edit;
+use spec_support::{csv_rows, edit, run_spec_cli};
 
 const ID: &str = "seed003_leakage";
 
@@ -82,9 +81,6 @@ fn model_keys_keep_only_the_parameters_a_method_has() {
     assert_ne!(ModelKey::new("st-md", "mlp", 0.1, 2.0, "plain", 0), ModelKey::new("st-md", "mlp", 0.1, 2.0, "stable", 0));
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
-}
 
 /// Half a unit in the 5th decimal: the rounding of one number printed with 5 decimals.
 const PRINTED: f64 = 0.5e-5;
@@ -118,17 +114,9 @@ fn tiny_run_writes_every_table_figure_and_verdict_and_resumes() {
     );
     let text = edit(&text, "quick.mlp", &[("epochs", "1"), ("limit", "60"), ("batch", "20")]);
     let text = edit(&text, "quick.cnn", &[("epochs", "1"), ("limit", "40"), ("batch", "20")]);
-    let exp = dir.path().join("experiments");
-    std::fs::create_dir_all(&exp).unwrap();
-    std::fs::write(exp.join(format!("{ID}.toml")), text).unwrap();
     let fig = dir.path().join("figures");
-    let run = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_inputgrad")).args(["run", ID, "--figures-dir"]).arg(&fig).arg("--experiments-dir").arg(&exp).env("INPUTGRAD_DATA", &data).output().unwrap();
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string());
-        assert!(out.status.success(), "{stdout}\n{stderr}");
-        (stdout, stderr)
-    };
-    let (stdout, _) = run();
+    let run = || run_spec_cli(ID, &text, dir.path(), &fig, &data);
+    let stdout = run();
     assert!(stdout.contains("claims:"), "{stdout}");
     // Per seed: Table 1's 7 models, p = 1.5 (p = 2 at λ 0.1 is Table 1's), the MLP's stable and
     // plain implementations, and cnn-bn's st, InputGrad and three implementations: 15.
@@ -195,7 +183,7 @@ fn tiny_run_writes_every_table_figure_and_verdict_and_resumes() {
     assert!(stdout.contains("30 cells computed, 0 loaded"), "{stdout}");
     let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(fig.join(format!("{ID}.meta.json"))).unwrap()).unwrap();
     assert_eq!(meta["cells"]["total"], 30, "{meta}");
-    let (again, _) = run();
+    let again = run();
     assert!(again.contains("0 cells computed, 30 loaded"), "{again}");
 }
 
@@ -228,13 +216,8 @@ fn paper_scale_table3_networks_run_on_blockmnist_images() {
     );
     let text = edit(&text, "quick.mlp", &[("epochs", "1"), ("limit", "12"), ("batch", "6")]);
     let text = edit(&text, "quick.cnn", &[("epochs", "1"), ("limit", "6"), ("batch", "3")]);
-    let exp = dir.path().join("experiments");
-    std::fs::create_dir_all(&exp).unwrap();
-    std::fs::write(exp.join(format!("{ID}.toml")), text).unwrap();
     let fig = dir.path().join("figures");
-    let out = Command::new(env!("CARGO_BIN_EXE_inputgrad")).args(["run", ID, "--figures-dir"]).arg(&fig).arg("--experiments-dir").arg(&exp).env("INPUTGRAD_DATA", &data).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    run_spec_cli(ID, &text, dir.path(), &fig, &data);
     let t3 = csv_rows(&fig.join(format!("{ID}_table3.csv")));
     for arch in ["vgg11", "resnet18"] {
         let rows: Vec<_> = t3.iter().filter(|r| &r[0] == arch).collect();

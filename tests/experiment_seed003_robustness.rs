@@ -4,7 +4,6 @@
 //! one minus the AUROC, and a rerun computes nothing.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use inputgrad::experiment::run::load_spec;
 use inputgrad::experiment::seed003_robustness::RobustnessSpec;
@@ -14,7 +13,7 @@ use inputgrad::experiment::{Registry, Scale};
 mod data_support;
 #[path = "support/spec.rs"]
 mod spec_support;
-use spec_support::edit;
+use spec_support::{csv_rows, edit, run_spec_cli};
 
 const ID: &str = "seed003_robustness";
 
@@ -35,9 +34,6 @@ fn shipped_spec_loads_at_both_scales() {
     assert_eq!(quick.eval_steps, 20);
 }
 
-fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
-}
 
 #[test]
 fn tiny_run_writes_the_three_tables_figures_and_verdicts() {
@@ -47,16 +43,8 @@ fn tiny_run_writes_the_three_tables_figures_and_verdicts() {
     data_support::write_synthetic_mnist(&data.join("fashion-mnist"), 100, 40);
     let text = edit(&shipped(), "quick", &[("hidden", "[8]"), ("test_limit", "20"), ("eval_examples", "6"), ("ood_examples", "10"), ("sigmas", "[0.05, 0.1]"), ("seeds", "[0]")]);
     let text = edit(&text, "quick.training", &[("epochs", "1"), ("limit", "50"), ("batch", "25")]);
-    let exp = dir.path().join("experiments");
-    std::fs::create_dir_all(&exp).unwrap();
-    std::fs::write(exp.join(format!("{ID}.toml")), text).unwrap();
     let fig = dir.path().join("figures");
-    let run = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_inputgrad")).args(["run", ID, "--figures-dir"]).arg(&fig).arg("--experiments-dir").arg(&exp).env("INPUTGRAD_DATA", &data).output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        stdout
-    };
+    let run = || run_spec_cli(ID, &text, dir.path(), &fig, &data);
     let stdout = run();
     assert!(stdout.contains("6 cells computed, 0 loaded"), "2 data sets × 3 methods: {stdout}");
     let t = csv_rows(&fig.join(format!("{ID}.csv")));

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The shipped spec of experiment `id`.
 pub fn shipped(id: &str) -> PathBuf {
@@ -68,4 +69,21 @@ pub fn edit(text: &str, table: &str, set: &[(&str, &str)]) -> String {
         t.insert(k.to_string(), value);
     }
     toml::to_string(&doc).unwrap()
+}
+
+/// The rows of a result CSV (panics naming the file).
+pub fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).records().map(|r| r.unwrap()).collect()
+}
+
+/// Writes `text` as the spec of `id` into `dir/experiments`, runs `inputgrad run id` on it through
+/// the binary with `$INPUTGRAD_DATA = data`, figures into `fig`; asserts success, returns stdout.
+pub fn run_spec_cli(id: &str, text: &str, dir: &Path, fig: &Path, data: &Path) -> String {
+    let exp = dir.join("experiments");
+    std::fs::create_dir_all(&exp).unwrap();
+    std::fs::write(exp.join(format!("{id}.toml")), text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_inputgrad")).args(["run", id, "--figures-dir"]).arg(fig).arg("--experiments-dir").arg(&exp).env("INPUTGRAD_DATA", data).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }

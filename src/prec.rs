@@ -155,3 +155,22 @@ pub const IG_COMPLETE_F32: f64 = 1e-4;
 /// within rounding of zero, moving that coordinate by 2·step: inputs are random, so such ties are
 /// absent at these sizes.
 pub const DEVICE_F32: f64 = 1e-4;
+
+/// Agreement of LPIPS (metric/lpips.rs) with the `lpips` package (v0.1, AlexNet; fixture of
+/// tests/support/lpips_fixture.py) for the same f32 weights and images, per distance and per
+/// layer term, relative to the reference value. Measured (tests/lpips.rs): distances within 1.3e-5
+/// of lpips's f32 values and 8.8e-7 of its f64 ones; layer terms within 6.6e-5 (f32) and 4.9e-5
+/// (f64), worst on the closest pair (y = x + (noise − x)/64), whose deep terms (1e-7 … 1e-6) are
+/// squared differences of nearly equal unit features, so f32 rounding of each is amplified; lpips
+/// in f32 is itself 7.8e-5 from lpips in f64 there. 3e-4 leaves 4.5×; a ScalingLayer constant
+/// wrong in its third decimal moves a layer term by ≥ 7.8e-3 and a distance by ≥ 5e-4.
+pub const LPIPS_TORCH_F32: f64 = 3e-4;
+
+/// Relative mean squared error E‖ŝ − s‖²/E‖s‖² accepted between a trained denoiser's score
+/// (D(x; σ) − x)/σ² and the analytic noised score of a 2-D Gaussian mixture (tests/seed004_parts.rs),
+/// over points drawn from p_σ. 0.05 is a score right to about 22 % RMS — enough to point along
+/// the right direction (cosine ≳ 0.97), which is what a perceptual comparison of maps uses; an
+/// untrained denoiser is at ~1 and a denoiser that ignored σ or the skip term would be off by
+/// tens of percent. Measured: 0.028 at σ = 0.5 and 0.006 at σ = 1.2 (MLP 128, 128; 80 epochs of
+/// 20 000 samples).
+pub const SCORE_REL_MSE: f64 = 0.05;

@@ -9,6 +9,8 @@
 //! same initial weights on every backend and in concurrently running tests.
 //!
 //! * [`linear`] — linear / logistic regression.
+//! * [`autoencoder`] — an MLP autoencoder and its decoder's tangent spaces (seed 004 App. B.5).
+//! * [`denoiser`] — an EDM-preconditioned denoiser and its score (seed 004 App. B.3).
 //! * [`mlp`] — ReLU or SoftPlus MLPs of any depth and width, standard or mean-field output scaling.
 //! * [`cnn`] — the Madry MNIST CNN (seed 001 App. J.1).
 //! * [`conv`] — convolution and max-pooling as matrix products and strided slices.
@@ -23,9 +25,11 @@
 //! * [`dense`] — input gradients of dense nets as forward ops in the parameters (exact gradient
 //!   penalties without double backward).
 
+pub mod autoencoder;
 pub mod cnn;
 pub mod conv;
 pub mod dense;
+pub mod denoiser;
 pub mod fc;
 pub mod graph_lock;
 pub mod im2col;

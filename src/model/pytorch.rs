@@ -100,13 +100,20 @@ impl StateDict {
         Ok(StateDict { path: path.to_path_buf(), tensors })
     }
 
+    /// The keys, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.tensors.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
     fn err(&self, reason: String) -> Error {
         Error::Format { path: self.path.clone(), reason }
     }
 
     /// Removes `key` from the file's tensors, checks that it is a float tensor of shape `shape`,
     /// and uploads it to `device`.
-    fn take<B: Backend, const D: usize>(&mut self, key: &str, shape: [usize; D], device: &B::Device) -> Result<Tensor<B, D>> {
+    pub(crate) fn take<B: Backend, const D: usize>(&mut self, key: &str, shape: [usize; D], device: &B::Device) -> Result<Tensor<B, D>> {
         let snap = self.tensors.remove(key).ok_or_else(|| self.err(format!("missing key `{key}` (the model expects shape {shape:?})")))?;
         let found = snap.shape();
         if found != shape {
@@ -195,12 +202,17 @@ impl StateDict {
 
     /// Errors if the file has tensors the model did not use.
     fn finish(self) -> Result<()> {
-        let unused: BTreeSet<&String> = self.tensors.keys().filter(|k| !k.ends_with(IGNORED_SUFFIX)).collect();
+        self.finish_ignoring(|k| k.ends_with(IGNORED_SUFFIX), "the model", "is it a different depth, stem or number of classes?")
+    }
+
+    /// Errors if the file has tensors that were not taken and that `ignore` does not accept;
+    /// the message names `what` was loaded and ends with `hint`.
+    pub(crate) fn finish_ignoring(self, ignore: impl Fn(&str) -> bool, what: &str, hint: &str) -> Result<()> {
+        let unused: BTreeSet<&String> = self.tensors.keys().filter(|k| !ignore(k)).collect();
         if let Some(first) = unused.iter().next() {
             let list: Vec<&str> = unused.iter().take(8).map(|k| k.as_str()).collect();
             return Err(self.err(format!(
-                "unexpected key `{first}`: {} tensor(s) of the file have no place in the model ({}{}); \
-                 is it a different depth, stem or number of classes?",
+                "unexpected key `{first}`: {} tensor(s) of the file have no place in {what} ({}{}); {hint}",
                 unused.len(),
                 list.join(", "),
                 if unused.len() > list.len() { ", …" } else { "" }

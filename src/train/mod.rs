@@ -7,6 +7,7 @@
 //!   smoothness, curvature), exact on dense nets and by finite differences on any model.
 //! * [`trainer`] — SGD / Adam, schedules, early stop, evaluation, exact resume.
 //! * [`checkpoint`] — atomic, self-checking checkpoint files.
+//! * [`regress`] — Adam on an unsupervised loss (seed 004's autoencoder and denoiser).
 //! * [`heap`] — executables' switch that keeps freed tensor buffers for reuse (glibc).
 
 pub mod attack;
@@ -14,6 +15,7 @@ pub mod checkpoint;
 pub mod heap;
 pub mod objective;
 pub mod penalty;
+pub mod regress;
 mod sgd;
 pub mod threat;
 pub mod trainer;
@@ -23,6 +25,7 @@ pub use attack::{perturb, Attack, Pgd};
 pub use checkpoint::{CheckpointStore, DirStore, MemoryStore};
 pub use objective::Objective;
 pub use penalty::{DensityForm, GradOf, PNorm, Penalty, Route};
+pub use regress::{fit, FitConfig};
 pub use threat::{Norm, ThreatModel};
 pub use trainer::{evaluate, train, Augment, EpochRecord, Examples, OptimizerSpec, RunOptions, Schedule, StepStats, StopReason, TrainConfig, TrainOutcome, TrainStep};
 

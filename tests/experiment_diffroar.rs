@@ -222,26 +222,6 @@ fn write_svhn(root: &Path, n_train: usize, n_test: usize) {
     }
 }
 
-fn write_imagenet10(root: &Path, per_class_train: usize, per_class_val: usize) {
-    let classes = ["dog", "bird", "insect", "monkey", "car", "cat", "truck", "fruit", "fungus", "boat"];
-    for (split, n) in [("train", per_class_train), ("val", per_class_val)] {
-        for (label, name) in classes.iter().enumerate() {
-            let d = root.join("imagenet10").join(split).join(name);
-            std::fs::create_dir_all(&d).unwrap();
-            for i in 0..n {
-                // Photos are not square: 60×45 and 45×60, JPEG and PNG.
-                let (w, h) = if i % 2 == 0 { (60u32, 45u32) } else { (45, 60) };
-                let img = image::RgbImage::from_fn(w, h, |c, r| {
-                    let (r, c) = (r as usize * 32 / h as usize, c as usize * 32 / w as usize);
-                    image::Rgb([pixel(label, i, 0, r, c), pixel(label, i, 1, r, c), pixel(label, i, 2, r, c)])
-                });
-                let ext = if i % 2 == 0 { "JPEG" } else { "png" };
-                let format = if i % 2 == 0 { image::ImageFormat::Jpeg } else { image::ImageFormat::Png };
-                img.save_with_format(d.join(format!("{i}.{ext}")), format).unwrap();
-            }
-        }
-    }
-}
 
 /// The paper table of `id` with only its sizes reduced (and `also` replaced), as a quick table
 /// for a run on generated files.
@@ -306,7 +286,7 @@ fn cifar10_paper_spec_runs_on_generated_binary_batches() {
 #[test]
 fn imagenet10_paper_spec_runs_on_generated_image_folders() {
     let dir = tempfile::tempdir().unwrap();
-    write_imagenet10(&dir.path().join("data"), 2, 1);
+    data_support::write_imagenet10(&dir.path().join("data"), 2, 1);
     let id = "seed000_diffroar_imagenet10";
     // ResNet18 with the ImageNet stem, JPEG and PNG decoding, resize and centre crop; 32-pixel
     // crops instead of 224 keep the test short.

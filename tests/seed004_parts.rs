@@ -349,3 +349,33 @@ fn bad_shapes_are_named() {
     assert!(tangent_basis(&[1.0; 5], 3, 2).is_err());
     assert!(rho1(0.0, &[1.0], &[]).is_err());
 }
+
+/// Seed 004 B.2's robust model draws its ℓ2 budget at random for each step: the mixture's loss at a
+/// step equals the single-ball objective's loss for exactly one of its balls (same seed, same
+/// attack start), both balls occur over 24 steps, and an empty mixture is refused.
+#[test]
+fn adversarial_mixture_draws_one_ball_per_step() {
+    use inputgrad::train::{Attack, Norm, Objective, Pgd, ThreatModel};
+    let device = Default::default();
+    let d = 6;
+    let net = inputgrad::model::build::<A>(&inputgrad::model::ModelSpec::Mlp { hidden: vec![8], activation: Activation::Relu, mean_field: false }, InputShape::Flat(d), 3, Seed(40), &device).expect("mlp");
+    let x: Tensor<A, 2> = Tensor::from_data(TensorData::new(gaussian(4 * d, Seed(41)).iter().map(|v| *v as f32).collect::<Vec<_>>(), [4, d]), &device);
+    let y = Tensor::<A, 1, burn::tensor::Int>::from_data(TensorData::new(vec![0i64, 1, 2, 0], [4]), &device);
+    let ball = |eps: f64| (ThreatModel::new(Norm::L2, eps, None).unwrap(), Attack::Pgd(Pgd { steps: 3, step_size: eps / 2.0, restarts: 1, random_start: true }));
+    let mix = Objective::AdversarialMix { choices: vec![ball(0.5), ball(3.0)] };
+    mix.validate().expect("valid");
+    let single = |eps: f64| { let (threat, attack) = ball(eps); Objective::Adversarial { threat, attack } };
+    let loss = |o: &Objective, s: u64| values(o.loss(&net, x.clone(), y.clone(), Seed(s)).expect("loss").0)[0];
+    let mut seen = [0usize; 2];
+    for s in 0..24 {
+        let (m, a, b) = (loss(&mix, s), loss(&single(0.5), s), loss(&single(3.0), s));
+        assert!(a != b, "the two balls give different losses at step {s}");
+        match (m == a, m == b) {
+            (true, false) => seen[0] += 1,
+            (false, true) => seen[1] += 1,
+            _ => panic!("step {s}: the mixture's loss {m} is neither ball's ({a}, {b})"),
+        }
+    }
+    assert!(seen[0] > 0 && seen[1] > 0, "both balls are drawn: {seen:?}");
+    assert!(Objective::AdversarialMix { choices: vec![] }.validate().is_err());
+}

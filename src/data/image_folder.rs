@@ -27,6 +27,12 @@ impl FolderOptions {
     /// ImageNet's evaluation transform: resize to 256, centre crop 224 (He et al. 2016 §3.4).
     pub const IMAGENET: FolderOptions = FolderOptions { resize_shorter: 256, crop: 224 };
 
+    /// ImageNet's transform scaled to a `side`-pixel crop: resize the shorter side to
+    /// side · 256/224, then centre-crop `side`.
+    pub fn scaled(side: usize) -> Self {
+        FolderOptions { resize_shorter: (side * 256 / 224) as u32, crop: side as u32 }
+    }
+
     fn validate(&self) -> Result<()> {
         if self.crop == 0 || self.crop > self.resize_shorter {
             return Err(Error::param("crop", format!("need 0 < crop <= resize_shorter, got crop {} and resize {}", self.crop, self.resize_shorter)));

@@ -19,6 +19,9 @@
 //! * [`seed002`] — seed 002's toy experiment (Figs 2–6).
 //! * [`seed003_leakage`] — seed 003 Table 1, Figs 4, 7, 11, Table 3: M_leakage on BlockMNIST.
 //! * [`seed003_robustness`] — seed 003 Tables 4/5, Fig 8, Table 6 analogues (Fashion-MNIST, MNIST).
+//! * [`seed004_distractor`] — seed 004 Fig 4 / Fig 12: noise on the signal vs the letter-A distractor.
+//! * [`seed004_manifold`] — seed 004 Fig 2 (+ Figs 5, 6): on/off-manifold robustness and gradient–score
+//!   alignment against robust-training strength; ρ₁ vs ρ₂ on trained models.
 //!
 //! Experiments do no file I/O: they plan cells, compute one cell, assemble [`Table`]s from the
 //! cells' results and draw [`Figure`]s from tables.
@@ -41,6 +44,8 @@ pub mod seed001_tabular;
 pub mod seed002;
 pub mod seed003_leakage;
 pub mod seed003_robustness;
+pub mod seed004_distractor;
+pub mod seed004_manifold;
 pub mod slurm;
 pub mod spec;
 

@@ -5,7 +5,7 @@
 //! `run`, `merge`, `status`, shards, plots and claims for them through [`mod@super::run`].
 
 use super::grid::Experiment;
-use super::{seed000_blockmnist, seed000_diffroar, seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed001_images, seed001_tabular, seed002, seed003_leakage, seed003_robustness};
+use super::{seed000_blockmnist, seed000_diffroar, seed000_fig31, seed000_fig5, seed000_leakage, seed000_maxmargin, seed001_images, seed001_tabular, seed002, seed003_leakage, seed003_robustness, seed004_distractor, seed004_manifold};
 use crate::error::{Error, Result};
 
 /// A set of experiments by id.
@@ -40,6 +40,9 @@ impl Registry {
             Box::new(seed002::Toy),
             Box::new(seed003_leakage::Leakage::default()),
             Box::new(seed003_robustness::Robustness),
+            Box::new(seed004_manifold::Manifold::fig2()),
+            Box::new(seed004_manifold::Manifold::imagenet()),
+            Box::new(seed004_distractor::Distractor::default()),
             Box::new(seed000_diffroar::DiffRoar::fmnist()),
             Box::new(seed000_diffroar::DiffRoar::svhn()),
             Box::new(seed000_diffroar::DiffRoar::cifar10()),

@@ -57,10 +57,6 @@ const STREAM_ATTACK: u64 = 6;
 const STREAM_SOURCE: u64 = 7;
 /// Examples per batch of the robust-accuracy evaluation.
 const EVAL_BATCH: usize = 250;
-/// ImageFolder images are resized so that the crop is 224/256 of the shorter side (ImageNet's
-/// evaluation transform, at any crop size).
-const RESIZE_NUM: usize = 256;
-const RESIZE_DEN: usize = 224;
 /// The figures' size in pixels.
 const FIG_SIZE: (u32, u32) = (900, 600);
 
@@ -323,7 +319,7 @@ impl Data {
         let norm = Normalization::default();
         let dir = store::resolve_data_dir(None);
         let tt = match spec.image_size {
-            Some(side) => catalog::imagenet10(&dir, FolderOptions { resize_shorter: (side * RESIZE_NUM / RESIZE_DEN) as u32, crop: side as u32 }, &norm)?,
+            Some(side) => catalog::imagenet10(&dir, FolderOptions::scaled(side), &norm)?,
             None => catalog::load(&spec.data, &dir, None, Seed(spec.seed), &norm)?,
         };
         let limit = |d: &crate::data::ImageDataset, n: usize| if n == 0 { d.clone() } else { d.head(n) };

@@ -350,19 +350,23 @@ const VARIANTS: [(&str, &str); 3] = [("image", "logit"), ("null_block", "logit")
 /// The default variant (see the spec's header for why).
 const DEFAULT_VARIANT: &str = "image/logit";
 
-struct Data {
-    train_x: Array2<f32>,
-    train_y: Vec<usize>,
-    test_x: Array2<f32>,
-    test_y: Vec<usize>,
+/// BlockMNIST-type training and test images with the null masks of the first test images.
+pub(super) struct Data {
+    pub(super) train_x: Array2<f32>,
+    pub(super) train_y: Vec<usize>,
+    pub(super) test_x: Array2<f32>,
+    pub(super) test_y: Vec<usize>,
     /// Null masks (true on the null block) of the attributed test images.
-    null: Vec<Vec<bool>>,
+    pub(super) null: Vec<Vec<bool>>,
 }
 
-fn load(train_limit: usize, test_limit: usize, eval: usize) -> Result<Data> {
+/// Ten-class BlockMNIST-type data with null blocks of `kind` (the patch of seed 000/003, or seed
+/// 004's letter A), placed at random: the first `train_limit` training and `test_limit` test
+/// images (0 = all), with the null masks of the first `eval` test images.
+pub(super) fn load(kind: NullKind, train_limit: usize, test_limit: usize, eval: usize) -> Result<Data> {
     let dir = store::resolve_data_dir(None).join("mnist");
     let norm = Normalization::default();
-    let base = BlockMnistSpec { digits: block_mnist::classes::ALL.to_vec(), placement: Placement::Random, null: NullKind::Patch, seed: Seed(0) };
+    let base = BlockMnistSpec { digits: block_mnist::classes::ALL.to_vec(), placement: Placement::Random, null: kind, seed: Seed(0) };
     let mut parts = Vec::new();
     for (split, stream, limit) in [(Split::Train, 0u64, train_limit), (Split::Test, 1u64, test_limit.max(eval))] {
         let raw = idx::read_raw(&dir, split)?;
@@ -390,7 +394,7 @@ pub struct Leakage {
 impl Leakage {
     fn data(&self, spec: &LeakageSpec) -> Result<Arc<Data>> {
         let limit = if spec.mlp.limit == 0 || spec.cnn.limit == 0 { 0 } else { spec.mlp.limit.max(spec.cnn.limit) };
-        self.cache.get_or(format!("{limit}/{}/{}", spec.test_limit, spec.eval_examples), || load(limit, spec.test_limit, spec.eval_examples))
+        self.cache.get_or(format!("{limit}/{}/{}", spec.test_limit, spec.eval_examples), || load(NullKind::Patch, limit, spec.test_limit, spec.eval_examples))
     }
 }
 

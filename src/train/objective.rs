@@ -38,6 +38,13 @@ pub enum Objective {
         /// How the inner maximisation is approximated.
         attack: Attack,
     },
+    /// Adversarial training whose ball is drawn at random for each step from `choices` (seed 004
+    /// B.2: "we randomly chose the perturbation budget ε ∈ {1, 4, 8}"), uniformly, from the step's
+    /// seed; each choice carries its attack (e.g. PGD with step 2.5ε/10).
+    AdversarialMix {
+        /// (ball, attack) pairs.
+        choices: Vec<(ThreatModel, Attack)>,
+    },
     /// Gaussian noise augmentation, i.e. randomized-smoothing training (seed 004 B.1.3):
     /// mean over `samples` draws of the cross-entropy at x + ε, ε ~ N(0, σ²I), not clipped to the
     /// pixel range (as seed 004's code).
@@ -65,6 +72,8 @@ fn one() -> usize {
 /// base objective from the seed itself (so a penalised objective with no penalties is its base).
 const PENALTY_STREAM: u64 = 100;
 const NOISE_STREAM: u64 = 1;
+/// Stream of an adversarial mixture's choice of ball.
+const MIX_STREAM: u64 = 2;
 
 impl Objective {
     /// A short name for tables and file names.
@@ -81,6 +90,14 @@ impl Objective {
                 threat.eps
             )
             .to_lowercase(),
+            Objective::AdversarialMix { choices } => {
+                let eps: Vec<String> = choices.iter().map(|(t, _)| t.eps.to_string()).collect();
+                let first = choices.first().map_or("none".to_string(), |(t, a)| match a {
+                    Attack::Pgd(p) => format!("pgd{}-at-{:?}", p.steps, t.norm),
+                    Attack::Fgsm { .. } => format!("fgsm-at-{:?}", t.norm),
+                });
+                format!("{first}-eps{}", eps.join("|")).to_lowercase()
+            }
             Objective::GaussianNoise { sigma, samples } => {
                 if *samples == 1 {
                     format!("noise-sigma{sigma}")
@@ -145,6 +162,16 @@ impl Objective {
                 ThreatModel::new(threat.norm, threat.eps, threat.range)?;
                 attack.validate()
             }
+            Objective::AdversarialMix { choices } => {
+                if choices.is_empty() {
+                    return Err(Error::param("choices", "an adversarial mixture needs at least one ball"));
+                }
+                for (threat, attack) in choices {
+                    ThreatModel::new(threat.norm, threat.eps, threat.range)?;
+                    attack.validate()?;
+                }
+                Ok(())
+            }
             Objective::GaussianNoise { sigma, samples } => {
                 if !(sigma.is_finite() && *sigma > 0.0) {
                     return Err(Error::param("sigma", format!("must be finite and > 0, got {sigma}")));
@@ -182,6 +209,12 @@ impl Objective {
         let input = match self {
             Objective::Standard => x,
             Objective::Adversarial { threat, attack } => {
+                let adv = perturb::<B, M>(model, x.inner(), y.clone().inner(), threat, attack, seed)?;
+                Tensor::from_inner(adv)
+            }
+            Objective::AdversarialMix { choices } => {
+                let pick = rand::Rng::random_range(&mut seed.derive(MIX_STREAM).rng(), 0..choices.len().max(1));
+                let (threat, attack) = choices.get(pick).ok_or_else(|| Error::param("choices", "an adversarial mixture needs at least one ball"))?;
                 let adv = perturb::<B, M>(model, x.inner(), y.clone().inner(), threat, attack, seed)?;
                 Tensor::from_inner(adv)
             }

@@ -198,3 +198,26 @@ pub fn write_cifar10(root: &Path, n_per_batch: usize, n_test: usize) {
     }
     std::fs::write(d.join("test_batch.bin"), records(n_test, 7)).unwrap();
 }
+
+/// ImageNet-10 class folders under `root/imagenet10/{train,val}`: non-square JPEG and PNG photos
+/// drawn from [`pixel`].
+pub fn write_imagenet10(root: &Path, per_class_train: usize, per_class_val: usize) {
+    let classes = ["dog", "bird", "insect", "monkey", "car", "cat", "truck", "fruit", "fungus", "boat"];
+    for (split, n) in [("train", per_class_train), ("val", per_class_val)] {
+        for (label, name) in classes.iter().enumerate() {
+            let d = root.join("imagenet10").join(split).join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            for i in 0..n {
+                // Photos are not square: 60×45 and 45×60, JPEG and PNG.
+                let (w, h) = if i % 2 == 0 { (60u32, 45u32) } else { (45, 60) };
+                let img = image::RgbImage::from_fn(w, h, |c, r| {
+                    let (r, c) = (r as usize * 32 / h as usize, c as usize * 32 / w as usize);
+                    image::Rgb([pixel(label, i, 0, r, c), pixel(label, i, 1, r, c), pixel(label, i, 2, r, c)])
+                });
+                let ext = if i % 2 == 0 { "JPEG" } else { "png" };
+                let format = if i % 2 == 0 { image::ImageFormat::Jpeg } else { image::ImageFormat::Png };
+                img.save_with_format(d.join(format!("{i}.{ext}")), format).unwrap();
+            }
+        }
+    }
+}

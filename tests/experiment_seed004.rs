@@ -141,7 +141,7 @@ fn manifold_tiny_run_writes_every_table_figure_and_verdict_and_resumes() {
     let maps = csv_rows(&fig.join(format!("{id}_maps.csv")));
     // 2 images × (input, on, off, score) + first seed's standard, grad_norm × 2, pgd_l2 × 2 maps.
     assert_eq!(maps.len(), 2 * 4 + 2 * 5, "{:?}", maps.iter().map(|r| r[0].to_string()).collect::<Vec<_>>());
-    assert!(maps.iter().all(|r| r[3].split(' ').count() == 784));
+    assert!(maps.iter().all(|r| r[2].split(' ').count() == 784));
     for o in OBJECTIVES {
         for part in ["robustness", "alignment"] {
             let p = fig.join(format!("{id}_fig2_{o}_{part}.png"));

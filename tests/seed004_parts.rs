@@ -1,4 +1,4 @@
-//! Seed 004's building blocks against known answers (proofs/manifold.md, "Empirical parts"):
+//! Seed 004's building blocks against known answers (proofs/manifold.md, "Experiments"):
 //! the autoencoder's decoder Jacobian by batched vector–Jacobian products against f64 central
 //! differences, its tangent space on data lying on a known linear subspace, the on/off split,
 //! Theorem 1's ρ₁ → ρ₂ on a trained MLP (Def 1–2), the EDM denoiser's score on a Gaussian mixture

@@ -368,7 +368,9 @@ pub(super) fn load(kind: NullKind, train_limit: usize, test_limit: usize, eval: 
     let norm = Normalization::default();
     let base = BlockMnistSpec { digits: block_mnist::classes::ALL.to_vec(), placement: Placement::Random, null: kind, seed: Seed(0) };
     let mut parts = Vec::new();
-    for (split, stream, limit) in [(Split::Train, 0u64, train_limit), (Split::Test, 1u64, test_limit.max(eval))] {
+    // test_limit 0 means every test image (not just the `eval` attributed ones).
+    let test_rows = if test_limit == 0 { 0 } else { test_limit.max(eval) };
+    for (split, stream, limit) in [(Split::Train, 0u64, train_limit), (Split::Test, 1u64, test_rows)] {
         let raw = idx::read_raw(&dir, split)?;
         let b = block_mnist::build(&raw, &BlockMnistSpec { seed: Seed(0).derive(stream), ..base.clone() }, &norm)?;
         let n = if limit == 0 { b.data.len() } else { limit.min(b.data.len()) };

@@ -9,7 +9,7 @@
 //! ∇ₓ log p(x; σ) = (D(x; σ) − x)/σ² (EDM eq 3), which seed 004 compares with models' input
 //! gradients. The paper uses NVIDIA's pretrained EDM networks; this one is trained by the toolkit
 //! ([`crate::train::fit`] with [`Denoiser::loss`]) and checked on a Gaussian mixture, whose noised
-//! score is known in closed form (tests/denoiser.rs).
+//! score is known in closed form (tests/seed004_parts.rs).
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;

@@ -28,7 +28,7 @@ pub struct FitConfig {
     pub epochs: usize,
     /// Rows per step.
     pub batch: usize,
-    /// Adam's learning rate (β = (0.9, 0.999), ε = 1e-8).
+    /// Adam's learning rate (β = (0.9, 0.999), ε = 1e-5: burn's defaults).
     pub lr: f64,
 }
 

@@ -137,6 +137,17 @@ impl<T> Shared<T> {
     }
 }
 
+/// The first `limit` images of `ds` (0 = all), flattened `[N, D]`, with their labels.
+pub fn first_rows(ds: &crate::data::ImageDataset, limit: usize) -> (ndarray::Array2<f32>, Vec<usize>) {
+    let n = if limit == 0 { ds.len() } else { limit.min(ds.len()) };
+    (ds.flattened().slice(ndarray::s![..n, ..]).to_owned(), ds.labels[..n].to_vec())
+}
+
+/// A map's values for a CSV cell: space-separated, 5 significant digits.
+pub fn fmt_map(v: &[f32]) -> String {
+    v.iter().map(|x| format!("{x:.4e}")).collect::<Vec<_>>().join(" ")
+}
+
 /// A value from JSON (cell results read back).
 pub fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T> {
     serde_json::from_value(v.clone()).map_err(|e| crate::error::Error::Shape(format!("cell result: {e}")))

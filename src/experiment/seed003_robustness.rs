@@ -14,7 +14,6 @@
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
-use ndarray::Array2;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
@@ -161,10 +160,6 @@ struct CellJob<'c, 'l> {
     ctx: &'c mut CellContext<'l>,
 }
 
-fn cut(ds: &crate::data::ImageDataset, limit: usize) -> (Array2<f32>, Vec<usize>) {
-    let n = if limit == 0 { ds.len() } else { limit.min(ds.len()) };
-    (ds.flattened().slice(ndarray::s![..n, ..]).to_owned(), ds.labels[..n].to_vec())
-}
 
 /// log Σᵢ e^{fᵢ} and max_i fᵢ per row of logits `[N, K]`.
 fn scores(logits: &[f64], k: usize) -> (Vec<f64>, Vec<f64>) {
@@ -190,8 +185,8 @@ impl OnBackend for CellJob<'_, '_> {
         let tt = catalog::load(&p.data, &dir, None, Seed(0), &norm)?;
         let (c, hh, w) = tt.train.image_shape();
         let shape = InputShape::Image { c, h: hh, w };
-        let train_xy = cut(&tt.train, spec.training.limit);
-        let test_xy = cut(&tt.test, spec.test_limit.max(spec.eval_examples).max(spec.ood_examples));
+        let train_xy = super::first_rows(&tt.train, spec.training.limit);
+        let test_xy = super::first_rows(&tt.test, spec.test_limit.max(spec.eval_examples).max(spec.ood_examples));
         let tr = Examples::new(train_xy.0.view(), &train_xy.1, Some([c, hh, w]))?;
         let arch = ModelSpec::Mlp { hidden: spec.hidden.clone(), activation: Activation::Relu, mean_field: false };
         let net = model::build::<B>(&arch, shape, tt.train.num_classes, Seed(p.seed).derive(1), device)?;
@@ -249,7 +244,7 @@ impl OnBackend for CellJob<'_, '_> {
         } else {
             // Table 6: MNIST test images (in) against Fashion-MNIST test images (out).
             let fm = catalog::load("fashion-mnist", &dir, None, Seed(0), &norm)?;
-            let out_xy = cut(&fm.test, spec.ood_examples);
+            let out_xy = super::first_rows(&fm.test, spec.ood_examples);
             let n_in = spec.ood_examples.min(test_xy.1.len());
             let logits_of = |x: ndarray::ArrayView2<'_, f32>| -> Result<Vec<f64>> {
                 let mut v = Vec::new();

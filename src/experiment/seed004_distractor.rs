@@ -286,9 +286,6 @@ impl Experiment for Distractor {
     }
 }
 
-fn fmt_vals(v: &[f32]) -> String {
-    v.iter().map(|x| format!("{x:.4e}")).collect::<Vec<_>>().join(" ")
-}
 
 fn assemble(spec: &DistractorSpec, cells: &[(CellParams, CellResult)]) -> Result<Assembled> {
     let f5 = |v: f64| format!("{v:.5}");
@@ -312,14 +309,14 @@ fn assemble(spec: &DistractorSpec, cells: &[(CellParams, CellResult)]) -> Result
     let first = spec.seeds[0];
     if let Some((_, r)) = cells.iter().find(|(p, _)| !p.robust && p.seed == first) {
         for (i, img) in r.images.iter().enumerate() {
-            maps.rows.push(vec!["input".into(), i.to_string(), fmt_vals(img)]);
-            maps.rows.push(vec![format!("signal noise σ={}", spec.show_sigma), i.to_string(), fmt_vals(&r.signal_noised[i])]);
-            maps.rows.push(vec![format!("distractor noise σ={}", spec.show_sigma), i.to_string(), fmt_vals(&r.distractor_noised[i])]);
+            maps.rows.push(vec!["input".into(), i.to_string(), super::fmt_map(img)]);
+            maps.rows.push(vec![format!("signal noise σ={}", spec.show_sigma), i.to_string(), super::fmt_map(&r.signal_noised[i])]);
+            maps.rows.push(vec![format!("distractor noise σ={}", spec.show_sigma), i.to_string(), super::fmt_map(&r.distractor_noised[i])]);
         }
     }
     for (p, r) in cells.iter().filter(|(p, _)| p.seed == first) {
         for (i, m) in r.maps.iter().enumerate() {
-            maps.rows.push(vec![format!("gradient {}", spec.model_name(p.robust)), i.to_string(), fmt_vals(m)]);
+            maps.rows.push(vec![format!("gradient {}", spec.model_name(p.robust)), i.to_string(), super::fmt_map(m)]);
         }
     }
     Ok(Assembled { tables: vec![t, acc, maps], unmet: Vec::new() })

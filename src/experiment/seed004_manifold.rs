@@ -374,10 +374,6 @@ fn load_data(spec: &ManifoldSpec) -> Result<catalog::TrainTest> {
 /// Seed of the order in which ImageNet-10's images are used.
 const FOLDER_ORDER_SEED: u64 = 0x0004_f01d;
 
-fn cut(ds: &crate::data::ImageDataset, limit: usize) -> (Array2<f32>, Vec<usize>) {
-    let n = if limit == 0 { ds.len() } else { limit.min(ds.len()) };
-    (ds.flattened().slice(ndarray::s![..n, ..]).to_owned(), ds.labels[..n].to_vec())
-}
 
 struct Job<'c, 'l> {
     spec: ManifoldSpec,
@@ -408,19 +404,19 @@ fn build_reference<B: AutodiffBackend>(spec: &ManifoldSpec, device: &B::Device, 
     let d = c * hh * w;
     let seed = Seed(0x5eed_0004);
     // Autoencoder.
-    let (xa, _) = cut(&tt.train, spec.autoencoder.limit);
+    let (xa, _) = super::first_rows(&tt.train, spec.autoencoder.limit);
     log(&format!("  reference: training the autoencoder (k = {}, hidden {:?}, {} epochs on {} images)", spec.latent, spec.autoencoder.hidden, spec.autoencoder.fit.epochs, xa.nrows()));
     let ae_spec = AutoencoderSpec { hidden: spec.autoencoder.hidden.clone(), latent: spec.latent, activation: Activation::Softplus };
     let ae = Autoencoder::<B>::new(&ae_spec, d, seed.derive(1), device)?;
     let (ae, ae_hist) = train::fit(ae, xa.view(), &spec.autoencoder.fit, seed.derive(2), |m: &Autoencoder<B>, xb, _| Ok(m.loss(xb)), device, &mut *log)?;
     // Denoiser.
-    let (xd, _) = cut(&tt.train, spec.denoiser.limit);
+    let (xd, _) = super::first_rows(&tt.train, spec.denoiser.limit);
     log(&format!("  reference: training the denoiser (hidden {:?}, {} epochs on {} images)", spec.denoiser.hidden, spec.denoiser.fit.epochs, xd.nrows()));
     let den_spec = DenoiserSpec { hidden: spec.denoiser.hidden.clone(), activation: Activation::Softplus, sigma_data: spec.edm.0, p_mean: spec.edm.1, p_std: spec.edm.2 };
     let den = Denoiser::<B>::new(&den_spec, d, seed.derive(3), device)?;
     let (den, den_hist) = train::fit(den, xd.view(), &spec.denoiser.fit, seed.derive(4), |m: &Denoiser<B>, xb, s| m.loss(xb, s), device, &mut *log)?;
     // Evaluation images: the first test images.
-    let (xe, ye) = cut(&tt.test, spec.eval_examples);
+    let (xe, ye) = super::first_rows(&tt.test, spec.eval_examples);
     let n = xe.nrows();
     let x: Vec<f32> = xe.iter().copied().collect();
     let xt: Tensor<B::InnerBackend, 2> = from_vec(x.clone(), [n, d], device);
@@ -473,7 +469,7 @@ impl OnBackend for Job<'_, '_> {
         let tt = load_data(&spec)?;
         let (c, hh, w) = tt.train.image_shape();
         let shape = InputShape::Image { c, h: hh, w };
-        let train_xy = cut(&tt.train, spec.training.limit);
+        let train_xy = super::first_rows(&tt.train, spec.training.limit);
         let tr = Examples::new(train_xy.0.view(), &train_xy.1, Some([c, hh, w]))?;
         let net = model::build::<B>(&spec.model_spec(), shape, tt.train.num_classes, Seed(p.seed).derive(1), device)?;
         let objective = spec.objective(&p.objective, p.strength, norm.range)?;
@@ -482,7 +478,7 @@ impl OnBackend for Job<'_, '_> {
         let out = train::train::<B, _>(net, &tr, None, &spec.training.config(Seed(p.seed).derive(2), Augment::None), &objective, RunOptions { checkpoint: Some(&mut store), progress: true, ..RunOptions::default() }, device)?;
         let model = out.model;
         let inner = model.valid();
-        let test_xy = cut(&tt.test, spec.test_limit);
+        let test_xy = super::first_rows(&tt.test, spec.test_limit);
         let te = Examples::new(test_xy.0.view(), &test_xy.1, Some([c, hh, w]))?;
         let (_, accuracy) = train::evaluate(&inner, &te, EVAL_BATCH, device)?;
         let result = measure::<B>(&spec, &p, &model, &reference, accuracy, device)?;
@@ -692,9 +688,6 @@ impl Experiment for Manifold {
     }
 }
 
-fn fmt_vals(v: &[f32]) -> String {
-    v.iter().map(|x| format!("{x:.4e}")).collect::<Vec<_>>().join(" ")
-}
 
 fn assemble(spec: &ManifoldSpec, reference: &RefResult, cells: &[(CellParams, CellResult)]) -> Result<Assembled> {
     let f5 = |v: f64| format!("{v:.5}");
@@ -743,14 +736,14 @@ fn assemble(spec: &ManifoldSpec, reference: &RefResult, cells: &[(CellParams, Ce
     let mut maps = Table { suffix: "_maps".into(), header: h(&MAPS_HEADER), rows: Vec::new() };
     for (i, img) in reference.images.iter().enumerate() {
         for (what, v) in [("input", img), ("on", &reference.on_images[i]), ("off", &reference.off_images[i]), ("score", &reference.scores[i])] {
-            maps.rows.push(vec![what.into(), i.to_string(), fmt_vals(v)]);
+            maps.rows.push(vec![what.into(), i.to_string(), super::fmt_map(v)]);
         }
     }
     // Gradient maps of the first seed's models along the gradient-norm and PGD ladders.
     let first = spec.seeds[0];
     for (p, r) in cells.iter().filter(|(p, _)| p.seed == first && (p.objective == "standard" || p.objective == "grad_norm" || p.objective == "pgd_l2")) {
         for (i, m) in r.maps.iter().enumerate() {
-            maps.rows.push(vec![format!("{}@{}", p.objective, p.strength), i.to_string(), fmt_vals(m)]);
+            maps.rows.push(vec![format!("{}@{}", p.objective, p.strength), i.to_string(), super::fmt_map(m)]);
         }
     }
     Ok(Assembled { tables: vec![t, rt, maps], unmet: Vec::new() })

@@ -11,9 +11,11 @@
 //! * [`experiment`] — one spec per figure: `inputgrad run <id>` / `inputgrad plot <id>`.
 //! * [`plot`] — figures (image grids, line plots, heat-map grids).
 //! * [`verify`] — the registry of numerical checks behind `inputgrad verify` and `cargo test`.
-//! * [`prec`] — named tolerances; [`rng`] — seeds; [`error`] — the error type.
+//! * [`prec`] — named tolerances; [`rng`] — seeds; [`error`] — the error type; [`checksum`] —
+//!   md5/sha256 fingerprints and official checksums; [`fsio`] — atomic writes.
 
 pub mod attribution;
+pub mod checksum;
 pub mod cli;
 pub mod data;
 pub mod error;

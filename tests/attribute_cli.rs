@@ -81,7 +81,7 @@ fn a_pytorch_state_dict_with_given_inputs_gives_captums_maps() {
     let gap: Array1<f64> = read_npy(out.join("ig_gauss_legendre_16_gap.npy")).unwrap();
     assert_eq!(gap.len(), 4);
     let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("meta.json")).unwrap()).unwrap();
-    let md5 = inputgrad::data::md5_hex(&std::fs::read(fx.join("mlp.pt")).unwrap());
+    let md5 = inputgrad::checksum::md5_hex(&std::fs::read(fx.join("mlp.pt")).unwrap());
     assert_eq!(meta["model_md5"], md5);
     assert_eq!(meta["target"], "logit:predicted");
     assert_eq!(meta["methods"].as_array().unwrap().len(), 3);
@@ -130,7 +130,7 @@ fn a_model_that_train_just_produced_is_attributed_from_its_folder() {
     let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["data"], "mnist");
     assert_eq!(meta["model"]["kind"], "linear");
-    assert_eq!(meta["model_md5"], inputgrad::data::md5_hex(&std::fs::read(run.join("checkpoint.bin")).unwrap()));
+    assert_eq!(meta["model_md5"], inputgrad::checksum::md5_hex(&std::fs::read(run.join("checkpoint.bin")).unwrap()));
 }
 
 #[test]

@@ -18,9 +18,10 @@ fn check_on_an_empty_folder_lists_everything_missing_with_where_to_get_it() {
     let out = inputgrad().args(["data", "check", "--data-dir"]).arg(dir.path()).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for name in ["mnist", "fashion-mnist", "mushroom", "spambase", "cifar10", "cifar100", "svhn", "imagenet10"] {
+    for name in ["mnist", "fashion-mnist", "mushroom", "spambase", "cifar10", "cifar100", "svhn", "imagenet10", "lpips"] {
         assert!(text.lines().any(|l| l.starts_with(name) && l.contains("missing")), "{name}: {text}");
     }
+    assert!(text.contains("get it: inputgrad data fetch lpips"), "{text}");
     assert!(text.contains("get it: inputgrad data fetch mnist"), "{text}");
     assert!(text.contains("ILSVRC-2012"), "{text}");
     assert!(text.contains("(--data-dir)"), "{text}");

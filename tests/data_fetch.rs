@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use inputgrad::data::store::{self, FileState, KnownDataset, KnownFile, Status, Unpacked};
 use inputgrad::data::tar::encode_tar;
-use inputgrad::data::md5_hex;
+use inputgrad::checksum::{md5_hex, sha256_hex, Checksum};
 use inputgrad::Error;
 
 use data_support::{copy_files, gzip, real_data, TestServer};
@@ -21,7 +21,7 @@ fn leak(s: String) -> &'static str {
 
 /// A registry entry for files we wrote ourselves (md5 computed from their bytes).
 fn fake_dataset(name: &str, files: &[(&str, &[u8])], unpacked: &'static [Unpacked]) -> &'static KnownDataset {
-    let known: Vec<KnownFile> = files.iter().map(|(rel, b)| KnownFile { rel: leak(rel.to_string()), md5: leak(md5_hex(b)), urls: &[] }).collect();
+    let known: Vec<KnownFile> = files.iter().map(|(rel, b)| KnownFile { rel: leak(rel.to_string()), checksum: Checksum::Md5(leak(md5_hex(b))), urls: &[] }).collect();
     Box::leak(Box::new(KnownDataset {
         name: leak(name.into()),
         title: "test data",
@@ -106,10 +106,70 @@ fn fetch_downloads_verifies_and_refuses_corrupt_truncated_and_missing_files() {
     let ds = fake_dataset("good", &[("set/good.bin", &good)], &[]);
     let c = store::check(ds, dest.path());
     assert_eq!(c.status, Status::Corrupt);
-    assert!(matches!(c.files[0].state, FileState::BadMd5 { .. }));
+    assert!(matches!(c.files[0].state, FileState::BadChecksum { algorithm: "md5", .. }));
     store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap();
     assert_eq!(std::fs::read(dest.path().join("set/good.bin")).unwrap(), good);
 
+    no_partial_files(dest.path());
+    server.stop();
+}
+
+/// The digests against published test vectors (FIPS 180-2 appendix B.1 for sha256, RFC 1321 §A.5
+/// for md5).
+#[test]
+fn digests_match_their_published_test_vectors() {
+    assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    let c = Checksum::Sha256Prefix("ba7816bf");
+    assert!(c.matches(&sha256_hex(b"abc")) && !c.matches(&sha256_hex(b"abd")));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("abc");
+    std::fs::write(&p, b"abc").unwrap();
+    assert_eq!(c.of_file(&p).unwrap(), sha256_hex(b"abc"));
+    assert_eq!(Checksum::Md5("x").of_file(&p).unwrap(), md5_hex(b"abc"));
+}
+
+/// A file known by a sha256 prefix (PyTorch's model files, e.g. LPIPS's AlexNet): fetched and
+/// checked by it; a served copy that differs is refused by name of the algorithm; a corrupt copy in
+/// place is reported by check and replaced by fetch.
+#[test]
+fn a_file_known_by_a_sha256_prefix_is_fetched_and_checked_by_it() {
+    let served = tempfile::tempdir().unwrap();
+    let weights: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let mut tampered = weights.clone();
+    tampered[123] ^= 1;
+    std::fs::create_dir_all(served.path().join("w")).unwrap();
+    std::fs::write(served.path().join("w/net.pth"), &weights).unwrap();
+    std::fs::write(served.path().join("w/tampered.pth"), &tampered).unwrap();
+    let server = TestServer::start(served.path().to_path_buf(), &[], 8, Duration::from_secs(20));
+    let prefix = leak(sha256_hex(&weights)[..8].to_owned());
+    let entry = |rel: &str| -> &'static KnownDataset {
+        let files = vec![KnownFile { rel: leak(rel.to_owned()), checksum: Checksum::Sha256Prefix(prefix), urls: &[] }];
+        Box::leak(Box::new(KnownDataset { name: "w", title: "weights", downloads: Box::leak(files.into_boxed_slice()), unpacked: &[], folders: &[], source: "the test" }))
+    };
+    let dest = tempfile::tempdir().unwrap();
+    let mut log = Vec::new();
+    let ds = entry("w/net.pth");
+    assert_eq!(store::check(ds, dest.path()).status, Status::Missing);
+    store::fetch(ds, dest.path(), Some(&server.base), &mut |l| log.push(l)).unwrap();
+    assert!(log.iter().any(|l| l.contains("sha256 ok")), "{log:?}");
+    assert_eq!(std::fs::read(dest.path().join("w/net.pth")).unwrap(), weights);
+    assert_eq!(store::check(ds, dest.path()).status, Status::Present);
+
+    let e = store::fetch(entry("w/tampered.pth"), dest.path(), Some(&server.base), &mut |_| {}).unwrap_err();
+    match &e {
+        Error::Download { reason, .. } => assert!(reason.contains("sha256 mismatch") && reason.contains(prefix) && reason.contains(&sha256_hex(&tampered)), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!dest.path().join("w/tampered.pth").exists());
+
+    std::fs::write(dest.path().join("w/net.pth"), &tampered).unwrap();
+    let c = store::check(ds, dest.path());
+    assert_eq!(c.status, Status::Corrupt);
+    assert_eq!(c.files[0].state, FileState::BadChecksum { algorithm: "sha256", got: sha256_hex(&tampered) });
+    store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap();
+    assert_eq!(std::fs::read(dest.path().join("w/net.pth")).unwrap(), weights);
     no_partial_files(dest.path());
     server.stop();
 }
@@ -138,10 +198,15 @@ fn fetch_unpacks_a_tar_gz_archive_like_cifar() {
 
 #[test]
 fn the_registry_knows_every_data_set_of_the_issue() {
-    for name in ["mnist", "fashion-mnist", "mushroom", "spambase", "cifar10", "cifar100", "svhn", "imagenet10"] {
+    for name in ["mnist", "fashion-mnist", "mushroom", "spambase", "cifar10", "cifar100", "svhn", "imagenet10", "lpips"] {
         let d = store::find(name).unwrap();
         for f in d.downloads {
-            assert_eq!(f.md5.len(), 32);
+            let h = f.checksum.expected();
+            assert!(h.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')), "{h}");
+            match f.checksum {
+                Checksum::Md5(_) => assert_eq!(h.len(), 32),
+                Checksum::Sha256Prefix(_) => assert!((8..=64).contains(&h.len())),
+            }
             assert!(!f.urls.is_empty() && f.urls.iter().all(|u| u.starts_with("http")));
         }
     }
@@ -161,7 +226,7 @@ fn registry_md5s_match_the_shared_md5sums() {
         let (Some(md5), Some(rel)) = (it.next(), it.next()) else { continue };
         let known = store::registry().iter().flat_map(|d| d.downloads.iter()).find(|f| f.rel == rel);
         let known = known.unwrap_or_else(|| panic!("{rel} is not in the registry"));
-        assert_eq!(known.md5, md5, "{rel}");
+        assert_eq!(known.checksum, Checksum::Md5(leak(md5.to_owned())), "{rel}");
         n += 1;
     }
     assert_eq!(n, 10);
@@ -229,7 +294,7 @@ fn a_trickling_server_is_abandoned() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("slow.bin");
     let patience = store::Patience { grace: Duration::from_millis(300), min_bytes_per_second: 1000.0 };
-    let err = store::download_verified_with(&url, &dest, "00000000000000000000000000000000", patience).unwrap_err();
+    let err = store::download_verified_with(&url, &dest, Checksum::Md5("00000000000000000000000000000000"), patience).unwrap_err();
     assert!(matches!(&err, Error::Download { reason, .. } if reason.contains("too slow")), "{err}");
     assert!(!dest.exists());
     no_partial_files(dir.path());

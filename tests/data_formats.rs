@@ -11,7 +11,8 @@ use inputgrad::data::idx::{self, encode_idx};
 use inputgrad::data::image_folder::{self, FolderOptions};
 use inputgrad::data::mat::{self, encode_mat, EncodeData, MatData};
 use inputgrad::data::tabular::{self, SplitOptions};
-use inputgrad::data::{md5_hex, svhn, Normalization, Split};
+use inputgrad::checksum::md5_hex;
+use inputgrad::data::{svhn, Normalization, Split};
 use inputgrad::theory::block_data::BlockSpec;
 use inputgrad::{Error, Seed};
 

@@ -262,3 +262,33 @@ fn imagenet_paper_spec_runs_on_generated_image_folders() {
     assert!(fig.join(format!("{id}_fig2_pgd_l2_alignment.png")).is_file());
 }
 
+
+/// Fig 2's alignment panel draws 1 − LPIPS when every model of an objective has an LPIPS number,
+/// and leaves it out where the column holds the reason it was not run (the committed quick run).
+#[test]
+fn fig2_plots_one_minus_lpips_where_it_was_measured() {
+    use inputgrad::experiment::{read_table, seed004_manifold};
+    let figs = Path::new(env!("CARGO_MANIFEST_DIR")).join("figures");
+    let read = |s: &str| read_table(&figs.join(format!("seed004_manifold{s}.csv")), s).unwrap();
+    let mut main = read("");
+    let lp = main.header.iter().position(|h| h == "lpips").unwrap();
+    assert!(main.rows.iter().all(|r| r[lp].starts_with("not run")), "the committed quick run has no LPIPS");
+    let tables = |main: &inputgrad::experiment::Table| vec![main.clone(), read("_maps"), read("_reference")];
+    let svg_of = |figures: &[inputgrad::experiment::Figure], o: &str| figures.iter().find(|f| f.suffix == format!("_fig2_{o}_alignment")).unwrap().svg.clone();
+    let before = seed004_manifold::plot(&tables(&main)).unwrap();
+    for o in OBJECTIVES {
+        assert!(!svg_of(&before, o).contains("LPIPS"), "{o}");
+    }
+    // Numbers for every grad_norm model, and for all but one pgd_l2 model.
+    let mut skipped = false;
+    for (i, r) in main.rows.iter_mut().enumerate() {
+        if r[0] == "grad_norm" || (r[0] == "pgd_l2" && std::mem::replace(&mut skipped, true)) {
+            r[lp] = format!("{:.5}", 0.2 + 0.01 * i as f64);
+        }
+    }
+    let after = seed004_manifold::plot(&tables(&main)).unwrap();
+    assert!(svg_of(&after, "grad_norm").contains("1 − LPIPS"));
+    assert!(!svg_of(&after, "pgd_l2").contains("LPIPS"), "a partly measured ladder is not drawn");
+    assert!(!svg_of(&after, "noise").contains("LPIPS"));
+    assert_ne!(svg_of(&after, "grad_norm"), svg_of(&before, "grad_norm"));
+}

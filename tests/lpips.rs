@@ -300,3 +300,32 @@ fn loading_errors_name_the_file_and_the_key() {
     let msg = load(t, head_tensors(&fx));
     assert!(msg.contains("trunk.pth") && msg.contains("`features.10.bias`") && msg.contains("dtype"), "{msg}");
 }
+
+/// The data store's `lpips` entry fetches what the references name: the heads file the lpips
+/// package ships (its md5 and its keys, the shapes [`Lpips::from_weights`] takes) and torchvision's
+/// AlexNet URL, verified by the sha256 prefix in its file name as torch.hub's `check_hash` does.
+#[test]
+fn the_data_store_fetches_the_official_weights() {
+    use inputgrad::checksum::Checksum;
+    use inputgrad::data::store;
+    let fx = fixture();
+    let off = &fx["official"];
+    let ds = store::find("lpips").unwrap();
+    let heads = ds.downloads.iter().find(|f| f.rel == store::LPIPS_HEADS).unwrap();
+    assert_eq!(heads.checksum.algorithm(), "md5");
+    assert_eq!(heads.checksum.expected(), off["heads_md5"].as_str().unwrap());
+    let keys: Vec<(String, Vec<u64>)> = off["heads_keys"].as_array().unwrap().iter().map(|k| (k[0].as_str().unwrap().to_owned(), k[1].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect())).collect();
+    let want: Vec<(String, Vec<u64>)> = CHANNELS.iter().enumerate().map(|(l, &c)| (format!("lin{l}.model.1.weight"), vec![1, c as u64, 1, 1])).collect();
+    assert_eq!(keys, want);
+
+    let alex = ds.downloads.iter().find(|f| f.rel == store::LPIPS_ALEXNET).unwrap();
+    let url = off["alexnet_url"].as_str().unwrap();
+    assert_eq!(alex.urls[0], url);
+    let name = url.rsplit('/').next().unwrap();
+    assert!(store::LPIPS_ALEXNET.ends_with(&format!("/{name}")), "{name}");
+    // torch.hub: HASH_REGEX = r"-([a-f0-9]*)\." on the file name, compared with the sha256's start.
+    let stem = name.strip_suffix(".pth").unwrap();
+    let prefix = stem.rsplit('-').next().unwrap();
+    assert!(prefix.len() >= 8 && prefix.chars().all(|c| c.is_ascii_hexdigit()), "{prefix}");
+    assert_eq!(alex.checksum, Checksum::Sha256Prefix(Box::leak(prefix.to_owned().into_boxed_str())));
+}

@@ -192,7 +192,7 @@ fn gini_matches_the_reference_codes_formula() {
     use rand::Rng as _;
     for case in 0..200 {
         let n = 2 + case % 120;
-        let x: Vec<f64> = (0..n).map(|_| if rng.gen_bool(0.6) { 0.0 } else { rng.gen_range(-2.0..2.0) }).collect();
+        let x: Vec<f64> = (0..n).map(|_| if rng.random_bool(0.6) { 0.0 } else { rng.random_range(-2.0..2.0) }).collect();
         if x.iter().all(|v| *v == 0.0) {
             continue;
         }

@@ -52,7 +52,7 @@ impl Baseline {
             Baseline::Constant(c) => serde_json::json!({ "kind": "constant", "value": c }),
             Baseline::Given(a) => {
                 let bytes: Vec<u8> = a.iter().flat_map(|v| v.to_le_bytes()).collect();
-                serde_json::json!({ "kind": "given", "shape": a.shape(), "md5": crate::data::md5_hex(&bytes) })
+                serde_json::json!({ "kind": "given", "shape": a.shape(), "md5": crate::checksum::md5_hex(&bytes) })
             }
             Baseline::Blur { sigma } => serde_json::json!({ "kind": "blur", "sigma_pixels": sigma }),
             Baseline::Uniform { lo, hi, seed } => serde_json::json!({ "kind": "uniform", "lo": lo, "hi": hi, "seed": seed.0 }),

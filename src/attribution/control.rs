@@ -58,7 +58,7 @@ impl<B: AutodiffBackend, M> Attribution<B, M> for LinearModelAttribution {
 
     fn params(&self) -> serde_json::Value {
         let bytes: Vec<u8> = self.weights.iter().flat_map(|v| v.to_le_bytes()).collect();
-        serde_json::json!({ "weights_shape": self.weights.shape(), "weights_md5": crate::data::md5_hex(&bytes) })
+        serde_json::json!({ "weights_shape": self.weights.shape(), "weights_md5": crate::checksum::md5_hex(&bytes) })
     }
 
     fn attribute(&self, _model: &M, x: Tensor<B::InnerBackend, 2>, target: &Scalar) -> Result<Attributions<B::InnerBackend>> {

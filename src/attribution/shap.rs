@@ -41,7 +41,7 @@ fn check_background(bg: &Array2<f32>, d: usize) -> Result<()> {
 
 fn record_background(bg: &Array2<f32>) -> serde_json::Value {
     let bytes: Vec<u8> = bg.iter().flat_map(|v| v.to_le_bytes()).collect();
-    serde_json::json!({ "rows": bg.nrows(), "md5": crate::data::md5_hex(&bytes) })
+    serde_json::json!({ "rows": bg.nrows(), "md5": crate::checksum::md5_hex(&bytes) })
 }
 
 /// GradientSHAP (Expected Gradients when `sigma` is 0).

@@ -348,7 +348,7 @@ fn load_model<B: AutodiffBackend>(args: &AttributeArgs, run: Option<&RunInfo>, s
         let ck = decode(&bytes, &info.checkpoint)?;
         let net = load_model_bytes(net, ck.model, device, &info.checkpoint.display().to_string())
             .with_context(|| format!("{}: the checkpoint does not fit {} on {:?} with {classes} classes", info.checkpoint.display(), info.spec.name(), shape))?;
-        return Ok((net, info.spec.clone(), crate::data::md5_hex(&bytes), info.checkpoint.clone()));
+        return Ok((net, info.spec.clone(), crate::checksum::md5_hex(&bytes), info.checkpoint.clone()));
     }
     let (Some(path), Some(arch)) = (&args.pytorch, args.model) else {
         bail!("give the model: --run DIR (an `inputgrad train` folder) or --pytorch FILE --model ARCH");
@@ -362,7 +362,7 @@ fn load_model<B: AutodiffBackend>(args: &AttributeArgs, run: Option<&RunInfo>, s
     let net = model::build::<B>(&spec, shape, classes, Seed(0), device).with_context(|| format!("building {}", spec.name()))?;
     let net = model::pytorch::load_pytorch(net, path).with_context(|| format!("loading {} as {}", path.display(), spec.name()))?;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok((net, spec, crate::data::md5_hex(&bytes), path.clone()))
+    Ok((net, spec, crate::checksum::md5_hex(&bytes), path.clone()))
 }
 
 fn npy_bytes<A: WriteNpyExt>(a: &A) -> anyhow::Result<Vec<u8>> {

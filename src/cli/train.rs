@@ -575,7 +575,7 @@ where
         "objective": objective,
         "config": cfg,
         "seed": args.seed,
-        "spec_hash": crate::data::md5_hex(serde_json::json!({"model": spec, "objective": objective, "config": cfg, "data": args.data, "classes": args.classes, "limits": [args.train_limit, args.test_limit]}).to_string().as_bytes()),
+        "spec_hash": crate::checksum::md5_hex(serde_json::json!({"model": spec, "objective": objective, "config": cfg, "data": args.data, "classes": args.classes, "limits": [args.train_limit, args.test_limit]}).to_string().as_bytes()),
         "git_revision": super::git_revision(),
         "backend": backend,
         "resumed": out.resumed,

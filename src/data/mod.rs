@@ -47,18 +47,8 @@ pub struct Provenance {
 impl Provenance {
     /// The provenance of `bytes` read from `path`.
     pub fn of(path: &Path, bytes: &[u8]) -> Self {
-        Provenance { path: path.to_path_buf(), md5: md5_hex(bytes) }
+        Provenance { path: path.to_path_buf(), md5: crate::checksum::md5_hex(bytes) }
     }
-}
-
-/// Lower-case hex md5 of a byte slice.
-pub fn md5_hex(bytes: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    hex(&Md5::digest(bytes))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How raw 8-bit pixels become floats: first linearly onto `range` (0 ↦ lo, 255 ↦ hi), then, if

@@ -1,5 +1,5 @@
 //! Where data live and what is known about them: data-dir resolution, the registry of known data
-//! sets (files, official md5s, official mirrors), `check` and `fetch`.
+//! sets and model weights (files, official checksums, official mirrors), `check` and `fetch`.
 //!
 //! Data dir: `--data-dir`, else `$INPUTGRAD_DATA`, else `./data` (DESIGN.md, Data). Layout inside it
 //! (the same as the project's shared data folder):
@@ -10,10 +10,11 @@
 //! cifar10/cifar-10-binary.tar.gz  → cifar10/cifar-10-batches-bin/*.bin
 //! cifar100/cifar-100-binary.tar.gz → cifar100/cifar-100-binary/{train,test}.bin
 //! svhn/{train,test}_32x32.mat       imagenet10/{train,val}/<class>/*.JPEG
+//! lpips/alexnet-owt-7be5be79.pth   lpips/alex.pth
 //! ```
 //!
 //! A fetch writes each file under a temporary name in the destination folder and renames it into
-//! place only after its length and md5 are verified, so a final name never holds a partial or
+//! place only after its length and checksum are verified, so a final name never holds a partial or
 //! corrupt file. The base URL can be replaced (`--mirror` or `$INPUTGRAD_MIRROR`): the file `rel`
 //! is then fetched from `<mirror>/<rel>`, e.g. a copy of a data folder served over HTTP.
 
@@ -22,9 +23,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use md5::{Digest, Md5};
-
-use crate::data::{gunzip, hex, read_file, tar};
+use crate::checksum::Checksum;
+use crate::data::{gunzip, read_file, tar};
 use crate::error::{Error, Result};
 
 /// Environment variable naming the data dir.
@@ -48,14 +48,14 @@ pub fn resolve_mirror(flag: Option<&str>) -> Option<String> {
     flag.map(str::to_owned).or_else(|| std::env::var(MIRROR_ENV).ok().filter(|s| !s.is_empty()))
 }
 
-/// A file to download: its place in the data dir, its official md5 and official URLs (tried in
-/// order).
+/// A file to download: its place in the data dir, its official checksum and official URLs (tried
+/// in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownFile {
     /// Path relative to the data dir.
     pub rel: &'static str,
-    /// Official md5 (lower-case hex).
-    pub md5: &'static str,
+    /// Official checksum (md5 for data sets, a sha256 prefix for PyTorch model files).
+    pub checksum: Checksum,
     /// Official URLs, first preferred.
     pub urls: &'static [&'static str],
 }
@@ -90,36 +90,36 @@ pub struct KnownDataset {
 // MNIST md5s: torchvision's `MNIST.resources`, identical to shared/data/MD5SUMS. First mirror:
 // torchvision's copy of LeCun's files (the original site now often refuses downloads).
 const MNIST_FILES: &[KnownFile] = &[
-    KnownFile { rel: "mnist/train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873", urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz", "http://yann.lecun.com/exdb/mnist/train-images-idx3-ubyte.gz"] },
-    KnownFile { rel: "mnist/train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz", "http://yann.lecun.com/exdb/mnist/train-labels-idx1-ubyte.gz"] },
-    KnownFile { rel: "mnist/t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3", urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz", "http://yann.lecun.com/exdb/mnist/t10k-images-idx3-ubyte.gz"] },
-    KnownFile { rel: "mnist/t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz", "http://yann.lecun.com/exdb/mnist/t10k-labels-idx1-ubyte.gz"] },
+    KnownFile { rel: "mnist/train-images-idx3-ubyte.gz", checksum: Checksum::Md5("f68b3c2dcbeaaa9fbdd348bbdeb94873"), urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz", "http://yann.lecun.com/exdb/mnist/train-images-idx3-ubyte.gz"] },
+    KnownFile { rel: "mnist/train-labels-idx1-ubyte.gz", checksum: Checksum::Md5("d53e105ee54ea40749a09fcbcd1e9432"), urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz", "http://yann.lecun.com/exdb/mnist/train-labels-idx1-ubyte.gz"] },
+    KnownFile { rel: "mnist/t10k-images-idx3-ubyte.gz", checksum: Checksum::Md5("9fb629c4189551a2d022fa330f9573f3"), urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz", "http://yann.lecun.com/exdb/mnist/t10k-images-idx3-ubyte.gz"] },
+    KnownFile { rel: "mnist/t10k-labels-idx1-ubyte.gz", checksum: Checksum::Md5("ec29112dd5afa0611ce80d1b7f02629c"), urls: &["https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz", "http://yann.lecun.com/exdb/mnist/t10k-labels-idx1-ubyte.gz"] },
 ];
 
 // Fashion-MNIST md5s: the Fashion-MNIST README's table (= shared/data/MD5SUMS); mirror from it.
 const FASHION_FILES: &[KnownFile] = &[
-    KnownFile { rel: "fashion-mnist/train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d", urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz"] },
-    KnownFile { rel: "fashion-mnist/train-labels-idx1-ubyte.gz", md5: "25c81989df183df01b3e8a0aad5dffbe", urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-labels-idx1-ubyte.gz"] },
-    KnownFile { rel: "fashion-mnist/t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79", urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-images-idx3-ubyte.gz"] },
-    KnownFile { rel: "fashion-mnist/t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310", urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-labels-idx1-ubyte.gz"] },
+    KnownFile { rel: "fashion-mnist/train-images-idx3-ubyte.gz", checksum: Checksum::Md5("8d4fb7e6c68d591d4c3dfef9ec88bf0d"), urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz"] },
+    KnownFile { rel: "fashion-mnist/train-labels-idx1-ubyte.gz", checksum: Checksum::Md5("25c81989df183df01b3e8a0aad5dffbe"), urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-labels-idx1-ubyte.gz"] },
+    KnownFile { rel: "fashion-mnist/t10k-images-idx3-ubyte.gz", checksum: Checksum::Md5("bef4ecab320f06d8554ea6380940ec79"), urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-images-idx3-ubyte.gz"] },
+    KnownFile { rel: "fashion-mnist/t10k-labels-idx1-ubyte.gz", checksum: Checksum::Md5("bb300cfdad3c16e7a12a480ee83cd310"), urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-labels-idx1-ubyte.gz"] },
 ];
 
 // UCI md5s: shared/data/MD5SUMS (of the files served by the UCI repository).
 const MUSHROOM_FILES: &[KnownFile] = &[KnownFile {
     rel: "uci/agaricus-lepiota.data",
-    md5: "08abc775ae2a79b402cc75f3a29e4b7d",
+    checksum: Checksum::Md5("08abc775ae2a79b402cc75f3a29e4b7d"),
     urls: &["https://archive.ics.uci.edu/ml/machine-learning-databases/mushroom/agaricus-lepiota.data"],
 }];
 const SPAMBASE_FILES: &[KnownFile] = &[KnownFile {
     rel: "uci/spambase.data",
-    md5: "e7368d48fa690b0331a09b430d55fb6a",
+    checksum: Checksum::Md5("e7368d48fa690b0331a09b430d55fb6a"),
     urls: &["https://archive.ics.uci.edu/ml/machine-learning-databases/spambase/spambase.data"],
 }];
 
 // CIFAR md5s: the CIFAR page (cs.toronto.edu/~kriz/cifar.html) lists them for each version.
 const CIFAR10_FILES: &[KnownFile] = &[KnownFile {
     rel: "cifar10/cifar-10-binary.tar.gz",
-    md5: "c32a1d4ab5d03f1284b67883e8d87530",
+    checksum: Checksum::Md5("c32a1d4ab5d03f1284b67883e8d87530"),
     urls: &["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"],
 }];
 /// 10 000 records of 1 + 3072 bytes (cifar.rs).
@@ -134,7 +134,7 @@ const CIFAR10_UNPACKED: &[Unpacked] = &[
 ];
 const CIFAR100_FILES: &[KnownFile] = &[KnownFile {
     rel: "cifar100/cifar-100-binary.tar.gz",
-    md5: "03b5dce01913d631647c71ecec9e9cb8",
+    checksum: Checksum::Md5("03b5dce01913d631647c71ecec9e9cb8"),
     urls: &["https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz"],
 }];
 /// 50 000 training and 10 000 test records of 2 + 3072 bytes (cifar.rs).
@@ -145,8 +145,21 @@ const CIFAR100_UNPACKED: &[Unpacked] = &[
 
 // SVHN md5s: torchvision's `SVHN.split_list`; URLs: the SVHN page, format 2.
 const SVHN_FILES: &[KnownFile] = &[
-    KnownFile { rel: "svhn/train_32x32.mat", md5: "e26dedcc434d2e4c54c9b2d4a06d8373", urls: &["http://ufldl.stanford.edu/housenumbers/train_32x32.mat"] },
-    KnownFile { rel: "svhn/test_32x32.mat", md5: "eb5a983be6a315427106f1b164d9cef3", urls: &["http://ufldl.stanford.edu/housenumbers/test_32x32.mat"] },
+    KnownFile { rel: "svhn/train_32x32.mat", checksum: Checksum::Md5("e26dedcc434d2e4c54c9b2d4a06d8373"), urls: &["http://ufldl.stanford.edu/housenumbers/train_32x32.mat"] },
+    KnownFile { rel: "svhn/test_32x32.mat", checksum: Checksum::Md5("eb5a983be6a315427106f1b164d9cef3"), urls: &["http://ufldl.stanford.edu/housenumbers/test_32x32.mat"] },
+];
+
+/// Torchvision's ImageNet AlexNet weights, LPIPS's feature trunk (under the data dir).
+pub const LPIPS_ALEXNET: &str = "lpips/alexnet-owt-7be5be79.pth";
+/// lpips v0.1's linear heads for AlexNet (under the data dir).
+pub const LPIPS_HEADS: &str = "lpips/alex.pth";
+// LPIPS (seed 004 §4). AlexNet: torchvision publishes only the sha256 prefix in the file name,
+// which torch.hub's `check_hash` verifies; we verify it the same way. Heads: md5 of
+// lpips/weights/v0.1/alex.pth, the same bytes in the `lpips` 0.1.4 package and in the
+// PerceptualSimilarity repository.
+const LPIPS_FILES: &[KnownFile] = &[
+    KnownFile { rel: LPIPS_ALEXNET, checksum: Checksum::Sha256Prefix("7be5be79"), urls: &["https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"] },
+    KnownFile { rel: LPIPS_HEADS, checksum: Checksum::Md5("9642209e2b57a85d20f86d812320f9e6"), urls: &["https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/master/lpips/weights/v0.1/alex.pth"] },
 ];
 
 const REGISTRY: &[KnownDataset] = &[
@@ -157,6 +170,7 @@ const REGISTRY: &[KnownDataset] = &[
     KnownDataset { name: "cifar10", title: "CIFAR-10, binary version", downloads: CIFAR10_FILES, unpacked: CIFAR10_UNPACKED, folders: &[], source: "https://www.cs.toronto.edu/~kriz/cifar.html" },
     KnownDataset { name: "cifar100", title: "CIFAR-100, binary version", downloads: CIFAR100_FILES, unpacked: CIFAR100_UNPACKED, folders: &[], source: "https://www.cs.toronto.edu/~kriz/cifar.html" },
     KnownDataset { name: "svhn", title: "SVHN cropped digits (format 2, .mat)", downloads: SVHN_FILES, unpacked: &[], folders: &[], source: "http://ufldl.stanford.edu/housenumbers/" },
+    KnownDataset { name: "lpips", title: "LPIPS v0.1 weights (AlexNet trunk + linear heads)", downloads: LPIPS_FILES, unpacked: &[], folders: &[], source: "https://github.com/richzhang/PerceptualSimilarity (heads) and torchvision's AlexNet (https://download.pytorch.org/models/)" },
     KnownDataset { name: "imagenet10", title: "ImageNet-10 (ImageFolder tree)", downloads: &[], unpacked: &[], folders: &["imagenet10/train", "imagenet10/val"], source: "not downloadable: build it from ILSVRC-2012 (https://image-net.org, licence required) with MadryLab's `robustness` library (restricted ImageNet, 10 super-classes) and place it as <data>/imagenet10/{train,val}/<class>/*.JPEG" },
 ];
 
@@ -176,13 +190,15 @@ pub fn find(name: &str) -> Result<&'static KnownDataset> {
 /// State of one file or folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
-    /// Present and verified (md5, size, or class folders).
+    /// Present and verified (checksum, size, or class folders).
     Ok,
     /// Not there.
     Missing,
-    /// Present but its md5 differs from the official one.
-    BadMd5 {
-        /// The md5 found.
+    /// Present but its checksum differs from the official one.
+    BadChecksum {
+        /// `md5` or `sha256`.
+        algorithm: &'static str,
+        /// The full digest found.
         got: String,
     },
     /// Present but of the wrong size.
@@ -239,29 +255,14 @@ pub struct DatasetCheck {
     pub files: Vec<FileCheck>,
 }
 
-/// md5 of a file, streamed.
-pub fn md5_file(path: &Path) -> Result<String> {
-    let mut f = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let mut h = Md5::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn check_md5(dir: &Path, f: &KnownFile) -> FileState {
+fn check_file(dir: &Path, f: &KnownFile) -> FileState {
     let p = dir.join(f.rel);
     if !p.is_file() {
         return FileState::Missing;
     }
-    match md5_file(&p) {
-        Ok(m) if m == f.md5 => FileState::Ok,
-        Ok(m) => FileState::BadMd5 { got: m },
+    match f.checksum.of_file(&p) {
+        Ok(m) if f.checksum.matches(&m) => FileState::Ok,
+        Ok(m) => FileState::BadChecksum { algorithm: f.checksum.algorithm(), got: m },
         Err(e) => FileState::Unreadable(e.to_string()),
     }
 }
@@ -290,7 +291,7 @@ pub fn check(ds: &'static KnownDataset, dir: &Path) -> DatasetCheck {
     let mut files = Vec::new();
     let mut downloads: Vec<FileState> = Vec::new();
     for f in ds.downloads {
-        let state = check_md5(dir, f);
+        let state = check_file(dir, f);
         // The IDX loaders also read an uncompressed file next to the missing `.gz`: check it the
         // way they would load it (no official md5 exists for the raw bytes).
         let raw = (state == FileState::Missing).then(|| f.rel.strip_suffix(".gz")).flatten().filter(|r| r.contains("-idx") && dir.join(r).is_file());
@@ -327,7 +328,7 @@ pub fn check(ds: &'static KnownDataset, dir: &Path) -> DatasetCheck {
     if ds.unpacked.is_empty() && ds.folders.is_empty() {
         needed = downloads.clone();
     }
-    let corrupt = files.iter().any(|f| matches!(f.state, FileState::BadMd5 { .. } | FileState::BadSize { .. } | FileState::Unreadable(_)));
+    let corrupt = files.iter().any(|f| matches!(f.state, FileState::BadChecksum { .. } | FileState::BadSize { .. } | FileState::Unreadable(_)));
     let status = if corrupt {
         Status::Corrupt
     } else if needed.iter().all(|s| *s == FileState::Ok) {
@@ -398,14 +399,14 @@ pub fn remove_stale_parts(dest: &Path) -> usize {
     removed
 }
 
-/// Downloads `url` to `dest`, verifying length and md5 before renaming into place, with
+/// Downloads `url` to `dest`, verifying length and checksum before renaming into place, with
 /// [`Patience::DEFAULT`].
-pub fn download_verified(url: &str, dest: &Path, md5: &str) -> Result<u64> {
-    download_verified_with(url, dest, md5, Patience::DEFAULT)
+pub fn download_verified(url: &str, dest: &Path, checksum: Checksum) -> Result<u64> {
+    download_verified_with(url, dest, checksum, Patience::DEFAULT)
 }
 
 /// [`download_verified`] with a chosen [`Patience`].
-pub fn download_verified_with(url: &str, dest: &Path, md5: &str, patience: Patience) -> Result<u64> {
+pub fn download_verified_with(url: &str, dest: &Path, checksum: Checksum, patience: Patience) -> Result<u64> {
     let t0 = std::time::Instant::now();
     let agent = ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(30)).timeout_read(Duration::from_secs(60)).build();
     let resp = match agent.get(url).call() {
@@ -422,7 +423,7 @@ pub fn download_verified_with(url: &str, dest: &Path, md5: &str, patience: Patie
     let mut file = File::create(&tmp).map_err(|source| Error::Io { path: tmp.clone(), source })?;
     let limit = expected.map(|l| l.saturating_add(1)).unwrap_or(MAX_DOWNLOAD.saturating_add(1));
     let mut body = resp.into_reader().take(limit);
-    let mut h = Md5::new();
+    let mut h = checksum.hasher();
     let mut buf = vec![0u8; 1 << 16];
     let mut count: u64 = 0;
     loop {
@@ -450,9 +451,10 @@ pub fn download_verified_with(url: &str, dest: &Path, md5: &str, patience: Patie
         None if count > MAX_DOWNLOAD => return Err(dl_err(url, format!("larger than {MAX_DOWNLOAD} bytes, refused"))),
         _ => {}
     }
-    let got = hex(&h.finalize());
-    if got != md5 {
-        return Err(dl_err(url, format!("md5 mismatch: expected {md5}, got {got} ({count} bytes); nothing written to {}", dest.display())));
+    let got = h.finish();
+    if !checksum.matches(&got) {
+        let alg = checksum.algorithm();
+        return Err(dl_err(url, format!("{alg} mismatch: expected {}, got {got} ({count} bytes); nothing written to {}", checksum.expected(), dest.display())));
     }
     file.sync_all().map_err(|source| Error::Io { path: tmp.clone(), source })?;
     drop(file);
@@ -478,7 +480,7 @@ pub fn unpack_tar_gz(archive: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Downloads every file of `ds` into `dir` that is not already there with the right md5, from
+/// Downloads every file of `ds` into `dir` that is not already there with the right checksum, from
 /// `mirror` (`<mirror>/<rel>`) or else the official URLs in turn, then unpacks archives. Progress
 /// lines go to `log`.
 pub fn fetch(ds: &'static KnownDataset, dir: &Path, mirror: Option<&str>, log: &mut dyn FnMut(String)) -> Result<()> {
@@ -491,8 +493,8 @@ pub fn fetch(ds: &'static KnownDataset, dir: &Path, mirror: Option<&str>, log: &
         if stale > 0 {
             log(format!("{:<44} removed {stale} partial download(s) left by interrupted fetches", f.rel));
         }
-        if check_md5(dir, f) == FileState::Ok {
-            log(format!("{:<44} ok (already present, md5 verified)", f.rel));
+        if check_file(dir, f) == FileState::Ok {
+            log(format!("{:<44} ok (already present, {} verified)", f.rel, f.checksum.algorithm()));
             continue;
         }
         let urls: Vec<String> = match mirror {
@@ -501,9 +503,9 @@ pub fn fetch(ds: &'static KnownDataset, dir: &Path, mirror: Option<&str>, log: &
         };
         let mut last = None;
         for url in &urls {
-            match download_verified(url, &dest, f.md5) {
+            match download_verified(url, &dest, f.checksum) {
                 Ok(n) => {
-                    log(format!("{:<44} downloaded {n} bytes from {url}, md5 ok", f.rel));
+                    log(format!("{:<44} downloaded {n} bytes from {url}, {} ok", f.rel, f.checksum.algorithm()));
                     last = None;
                     break;
                 }

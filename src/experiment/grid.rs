@@ -47,7 +47,7 @@ impl CellSpec {
     /// The stable id of this cell of `experiment` computed on `backend`.
     pub fn id(&self, experiment: &str, backend: &str) -> String {
         let text = serde_json::json!({ "experiment": experiment, "key": self.key, "params": self.params, "backend": backend }).to_string();
-        crate::data::md5_hex(text.as_bytes())
+        crate::checksum::md5_hex(text.as_bytes())
     }
 }
 
@@ -104,10 +104,10 @@ pub fn memo(dir: &Path, key: &str, compute: impl FnOnce() -> Result<Vec<u8>>) ->
     if let Some(body) = memo_stored(dir, key) {
         return Ok(body);
     }
-    let path = dir.join(format!("{}.bin", crate::data::md5_hex(key.as_bytes())));
+    let path = dir.join(format!("{}.bin", crate::checksum::md5_hex(key.as_bytes())));
     let body = compute()?;
     let mut out = body.clone();
-    out.extend_from_slice(crate::data::md5_hex(&body).as_bytes());
+    out.extend_from_slice(crate::checksum::md5_hex(&body).as_bytes());
     crate::fsio::write_atomic(&path, &out)?;
     Ok(body)
 }
@@ -115,12 +115,12 @@ pub fn memo(dir: &Path, key: &str, compute: impl FnOnce() -> Result<Vec<u8>>) ->
 /// The valid stored copy of the shared artifact `key` in `dir`, if any (what [`memo`] would return
 /// without computing).
 pub fn memo_stored(dir: &Path, key: &str) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(dir.join(format!("{}.bin", crate::data::md5_hex(key.as_bytes())))).ok()?;
+    let bytes = std::fs::read(dir.join(format!("{}.bin", crate::checksum::md5_hex(key.as_bytes())))).ok()?;
     if bytes.len() < 32 {
         return None;
     }
     let (body, sum) = bytes.split_at(bytes.len() - 32);
-    (crate::data::md5_hex(body).as_bytes() == sum).then(|| body.to_vec())
+    (crate::checksum::md5_hex(body).as_bytes() == sum).then(|| body.to_vec())
 }
 
 /// Tables and unmet requirements assembled from the results of every cell.
@@ -222,7 +222,7 @@ pub struct CellFile {
 impl CellFile {
     /// md5 of a result's JSON text.
     pub fn checksum(result: &serde_json::Value) -> String {
-        crate::data::md5_hex(result.to_string().as_bytes())
+        crate::checksum::md5_hex(result.to_string().as_bytes())
     }
 
     /// Parses and checks a cell file's bytes against the cell it should hold; `Err` says what is

@@ -52,7 +52,7 @@ pub mod spec;
 pub use claim::{Claim, ClaimRow, Outcome, Verdict};
 pub use grid::{Assembled, CellContext, CellSpec, Experiment, Plan, Shard};
 pub use registry::Registry;
-pub use run::{merge, plot, run, status, RunArgs, RunReport, StatusReport};
+pub use run::{merge, plot, read_table, run, status, RunArgs, RunReport, StatusReport};
 pub use spec::{Keys, Scale, SpecFile};
 
 use crate::error::Result;

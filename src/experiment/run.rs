@@ -344,7 +344,9 @@ fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     w.into_inner().map_err(|e| err(&e))
 }
 
-fn read_table(path: &Path, suffix: &str) -> Result<Table> {
+/// Reads one result table (`<id><suffix>.csv`) as `run` wrote it; `suffix` becomes its
+/// [`Table::suffix`]. No md5 check against meta.json (`plot` does that).
+pub fn read_table(path: &Path, suffix: &str) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     let fmt = |e: csv::Error| Error::Format { path: path.to_path_buf(), reason: e.to_string() };
@@ -388,7 +390,7 @@ fn read_tables(exp: &dyn Experiment, figures_dir: &Path) -> Result<Vec<Table>> {
             }
             if let Some(rec) = meta.as_ref().and_then(|m| m.get("tables")).and_then(|t| t.get(format!("{id}{s}.csv"))) {
                 let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-                if rec.get("md5").and_then(|v| v.as_str()) != Some(crate::data::md5_hex(&bytes).as_str()) {
+                if rec.get("md5").and_then(|v| v.as_str()) != Some(crate::checksum::md5_hex(&bytes).as_str()) {
                     return Err(Error::Format {
                         path: path.clone(),
                         reason: format!("differs from what `run` wrote (meta.json records {} rows and its md5); rerun `inputgrad run {id}` or `merge`", rec.get("rows").cloned().unwrap_or_default()),
@@ -410,7 +412,7 @@ fn finish(exp: &dyn Experiment, spec: &SpecFile, plan: &Plan, cells: &[CellFile]
     for t in &tables {
         let name = format!("{id}{}.csv", t.suffix);
         let bytes = csv_bytes(t)?;
-        table_records.insert(name.clone(), serde_json::json!({ "rows": t.rows.len(), "md5": crate::data::md5_hex(&bytes) }));
+        table_records.insert(name.clone(), serde_json::json!({ "rows": t.rows.len(), "md5": crate::checksum::md5_hex(&bytes) }));
         let path = args.figures_dir.join(&name);
         write_atomic(&path, &bytes)?;
         files.push(path);

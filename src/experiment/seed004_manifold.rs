@@ -492,7 +492,7 @@ impl OnBackend for Job<'_, '_> {
 
 /// Where `inputgrad` looks for LPIPS's weights (under the data folder): torchvision's AlexNet and
 /// the lpips v0.1 linear heads.
-pub const LPIPS_FILES: [&str; 2] = ["lpips/alexnet-owt-7be5be79.pth", "lpips/alex.pth"];
+pub const LPIPS_FILES: [&str; 2] = [store::LPIPS_ALEXNET, store::LPIPS_HEADS];
 
 /// Mean LPIPS (AlexNet, v0.1) between the max-|·|-normalised gradients and scores, or why it
 /// cannot be computed here (weights absent, images smaller than AlexNet's minimum).
@@ -501,7 +501,7 @@ fn lpips_mean<B: AutodiffBackend>(g: &[f64], score: &[Vec<f64>], n: usize, img: 
     let dir = store::resolve_data_dir(None);
     let [alex, heads] = LPIPS_FILES.map(|f| dir.join(f));
     if !alex.is_file() || !heads.is_file() {
-        return Ok(Err(format!("not run (weights absent: {} under the data folder)", LPIPS_FILES.join(", "))));
+        return Ok(Err(format!("not run (weights absent: {} under the data folder; `inputgrad data fetch lpips`)", LPIPS_FILES.join(", "))));
     }
     if img[1] < MIN_SIZE || img[2] < MIN_SIZE {
         return Ok(Err(format!("not run ({} × {} images are below AlexNet's {MIN_SIZE} × {MIN_SIZE})", img[1], img[2])));
@@ -769,7 +769,23 @@ fn ladder<'t>(t: &'t Table, o: &str) -> Result<Vec<(f64, &'t Vec<String>)>> {
     rows.into_iter().map(|r| { let s = cell_num(t, r, 1)?; Ok((if s > 0.0 { s.log10() } else { min.log10() - 1.0 }, r)) }).collect()
 }
 
+/// Name of the LPIPS series in Fig 2's alignment panels: the paper plots 1 − LPIPS.
+const LPIPS_SERIES: &str = "1 − LPIPS(∇Σf, score) (AlexNet v0.1)";
+
+/// 1 − LPIPS along objective `o` as (log₁₀ strength, value), if every row of `o` has a number in
+/// the `lpips` column (it holds the reason instead where LPIPS was not run).
+fn one_minus_lpips(t: &Table, o: &str) -> Result<Option<Vec<(f64, f64)>>> {
+    let c = claim::column(t, "lpips")?;
+    let pts = ladder(t, o)?;
+    Ok(pts.iter().map(|(x, r)| r[c].parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| (*x, 1.0 - v))).collect())
+}
+
 fn ladder_plot(t: &Table, o: &str, cols: &[(&str, &str)], title: String, y_label: &str) -> Result<(Vec<u8>, String)> {
+    ladder_plot_with(t, o, cols, None, title, y_label)
+}
+
+/// [`ladder_plot`] with one more series without a band (`extra`: name and points).
+fn ladder_plot_with(t: &Table, o: &str, cols: &[(&str, &str)], extra: Option<(&str, Vec<(f64, f64)>)>, title: String, y_label: &str) -> Result<(Vec<u8>, String)> {
     let pts = ladder(t, o)?;
     let (mut series, mut bands) = (Vec::new(), Vec::new());
     for (col, name) in cols {
@@ -784,6 +800,9 @@ fn ladder_plot(t: &Table, o: &str, cols: &[(&str, &str)], title: String, y_label
         bands.push(Band { series: series.len(), points: band });
         series.push(Series { name: (*name).into(), points: line, mark: Mark::LineMarked });
     }
+    if let Some((name, points)) = extra {
+        series.push(Series { name: name.into(), points, mark: Mark::LineMarked });
+    }
     line_plot_bytes(&LinePlot { title, x_label: format!("log10 {} (leftmost point: standard training)", label(o)), y_label: y_label.into(), series, bands }, SIZE, Legend::UpperRight)
 }
 
@@ -791,7 +810,8 @@ fn parse_vals(r: &[String]) -> Result<Vec<f32>> {
     r[2].split(' ').map(|s| s.parse::<f32>().map_err(|_| Error::Shape(format!("maps table: `{s}` is not a number")))).collect()
 }
 
-/// Fig 2's eight panels (top: on/off change; bottom: accuracy and similarity, per objective),
+/// Fig 2's eight panels (top: on/off change; bottom: accuracy and similarity — cosine, SSIM, and
+/// 1 − LPIPS where every model of the objective has it — per objective),
 /// Fig 6 (inputs with on- and off-manifold perturbations of the same size) and a Fig 5-like grid
 /// of the score beside gradients along the gradient-norm and PGD ladders.
 pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
@@ -803,7 +823,8 @@ pub fn plot(tables: &[Table]) -> Result<Vec<Figure>> {
         }
         let (png, svg) = ladder_plot(t, o, &[("on_change", "on-manifold"), ("off_change", "off-manifold")], format!("Seed 004 Fig 2 (top): output change vs {} (mean ± sd over seeds)", label(o)), "‖softmax f(x) − softmax f(x + εu)‖₁")?;
         figs.push(Figure { suffix: format!("_fig2_{o}_robustness"), png, svg });
-        let (png, svg) = ladder_plot(t, o, &[("accuracy", "accuracy"), ("cosine", "cosine(∇Σf, score)"), ("ssim", "SSIM(∇Σf, score)")], format!("Seed 004 Fig 2 (bottom): accuracy and gradient–score similarity vs {}", label(o)), "accuracy / similarity")?;
+        let lpips = one_minus_lpips(t, o)?.map(|p| (LPIPS_SERIES, p));
+        let (png, svg) = ladder_plot_with(t, o, &[("accuracy", "accuracy"), ("cosine", "cosine(∇Σf, score)"), ("ssim", "SSIM(∇Σf, score)")], lpips, format!("Seed 004 Fig 2 (bottom): accuracy and gradient–score similarity vs {}", label(o)), "accuracy / similarity")?;
         figs.push(Figure { suffix: format!("_fig2_{o}_alignment"), png, svg });
     }
     let mt = find_table(tables, "_maps", &MAPS_HEADER)?;

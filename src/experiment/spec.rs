@@ -112,7 +112,7 @@ impl SpecFile {
                 return Err(Error::Spec { file, key: "seed_paper".into(), reason: "must be a string such as \"002\"".into() });
             }
         }
-        let md5 = crate::data::md5_hex(text.as_bytes());
+        let md5 = crate::checksum::md5_hex(text.as_bytes());
         Ok(SpecFile { id, path: file, md5, title, root })
     }
 

@@ -446,5 +446,5 @@ pub fn flat_parameters<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
 /// The md5 of [`flat_parameters`]' bytes: a short fingerprint of a model's weights.
 pub fn weights_fingerprint<B: Backend, M: Module<B>>(m: &M) -> String {
     let bytes: Vec<u8> = flat_parameters::<B, M>(m).iter().flat_map(|v| v.to_le_bytes()).collect();
-    crate::data::md5_hex(&bytes)
+    crate::checksum::md5_hex(&bytes)
 }

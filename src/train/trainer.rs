@@ -308,7 +308,7 @@ impl<'a> Examples<'a> {
             h.update((l as u64).to_le_bytes());
         }
         h.update(format!("{:?}", self.image).as_bytes());
-        crate::data::hex(&h.finalize())
+        crate::checksum::hex(&h.finalize())
     }
 
     /// Checks that `x` and `y` agree and `image` matches the row length.
@@ -512,7 +512,7 @@ impl RunIdentity {
     fn of(cfg: &TrainConfig, objective: &Objective, arch: &str, train: &Examples<'_>, test: Option<&Examples<'_>>) -> Result<Self> {
         let mut c = cfg.clone();
         c.epochs = 0;
-        let json = |v: serde_json::Value| crate::data::md5_hex(v.to_string().as_bytes());
+        let json = |v: serde_json::Value| crate::checksum::md5_hex(v.to_string().as_bytes());
         Ok(RunIdentity {
             config: json(serde_json::to_value(&c).map_err(|e| Error::Shape(format!("training configuration: {e}")))?),
             objective: json(serde_json::to_value(objective).map_err(|e| Error::Shape(format!("objective: {e}")))?),

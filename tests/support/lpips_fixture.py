@@ -36,6 +36,7 @@ same bytes.
 """
 
 import collections
+import hashlib
 import importlib.metadata
 import io
 import json
@@ -49,6 +50,7 @@ import numpy as np
 import torch
 
 import lpips
+import torchvision
 
 MULT, KEY_MULT, OFFSET, MOD = 2654435761, 40503, 12345, 65536
 # Backbone keys in torchvision's `alexnet().features` numbering, then the lpips heads.
@@ -197,7 +199,20 @@ def main():
                 "distance_f64": d64.reshape(-1).tolist(),
                 "layers_f64": [r.reshape(-1).tolist() for r in layers64],
             })
+    # Where the official weights come from, for the data store's registry entry: the heads file the
+    # package ships (its md5 and keys) and torchvision's download URL of the AlexNet trunk.
+    official = os.path.join(os.path.dirname(lpips.__file__), "weights", "v0.1", "alex.pth")
+    with open(official, "rb") as f:
+        official_bytes = f.read()
+    official_sd = torch.load(official, map_location="cpu")
     fixture = {
+        "official": {
+            "heads_md5": hashlib.md5(official_bytes).hexdigest(),
+            "heads_bytes": len(official_bytes),
+            "heads_keys": [[k, list(v.shape)] for k, v in official_sd.items()],
+            "alexnet_url": torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url,
+            "torchvision": torchvision.__version__,
+        },
         "formula": {"mult": MULT, "key_mult": KEY_MULT, "offset": OFFSET, "mod": MOD},
         "torch": torch.__version__,
         "lpips": f"v0.1 net=alex (package {importlib.metadata.version('lpips')})",

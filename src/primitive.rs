@@ -1,5 +1,5 @@
 //! Reaching a backend's own tensor type from generic code: the CPU fast paths (the in-place SGD
-//! update, train/sgd.rs; the strided products, model/fc.rs; ReLU's backward, model/relu.rs)
+//! update, train/sgd.rs; the strided products, model/kernels/fc.rs; ReLU's backward, model/kernels/relu.rs)
 //! check which concrete type a generic backend's float tensors are, take the tensor out as that
 //! type, and put the result back.
 

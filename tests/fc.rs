@@ -1,4 +1,4 @@
-//! model::fc: the fully connected layer and the unrolled convolution's product x Wᵀ, whose
+//! model::kernels::fc: the fully connected layer and the unrolled convolution's product x Wᵀ, whose
 //! products on burn-ndarray read their operands through strided views with the gemm crate's
 //! kernels: outputs and every gradient within the rounding bound of the exact values, and
 //! bitwise the same under any thread count, f32 (f64: tests/fc_f64.rs).

@@ -1,6 +1,6 @@
-//! model::fc's dense layer and convolution product on `Autodiff<NdArray<f64>>`: values and
+//! model::kernels::fc's dense layer and convolution product on `Autodiff<NdArray<f64>>`: values and
 //! gradients within the rounding bound of the exact ones and independent of the thread count;
-//! model::relu bitwise burn's. A separate binary: burn 0.21 fixes a device's float dtype
+//! model::kernels::relu bitwise burn's. A separate binary: burn 0.21 fixes a device's float dtype
 //! process-wide at its first use (tests/support/fast_paths.rs asserts the dtype).
 
 #[path = "support/fast_paths.rs"]

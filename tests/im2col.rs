@@ -1,5 +1,5 @@
-//! The burn-ndarray fast paths of the unrolled convolution's patch matrix (`model::im2col`) and
-//! of max-pooling (`model::pool`), f32, against the routes built from tensor operations: the same
+//! The burn-ndarray fast paths of the unrolled convolution's patch matrix (`model::kernels::im2col`) and
+//! of max-pooling (`model::kernels::pool`), f32, against the routes built from tensor operations: the same
 //! patch matrix and input gradient bit for bit (integer-valued inputs, so that every sum is
 //! exact whatever its order), the same pooling as burn's in evaluation mode, and the same bits
 //! on 1, 2 and 3 threads. tests/conv_ops.rs compares whole convolutions and poolings with burn's
@@ -9,7 +9,7 @@ use burn::backend::{Autodiff, NdArray};
 use burn::tensor::{Distribution, Tensor, TensorData};
 use inputgrad::model::conv::max_pool2d;
 use inputgrad::model::graph_lock::graph_lock;
-use inputgrad::model::im2col::{unfold, unfold_by_slices, Patches};
+use inputgrad::model::kernels::im2col::{unfold, unfold_by_slices, Patches};
 use inputgrad::Seed;
 use proptest::prelude::*;
 use rand::Rng as _;

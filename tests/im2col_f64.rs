@@ -1,6 +1,6 @@
 //! tests/im2col.rs's first check in f64 (its own binary: burn 0.21 fixes a device's float dtype
 //! process-wide at its first use): on `Autodiff<NdArray<f64>>` the fast patch matrix of
-//! `model::im2col` and its input gradient equal the route built from slices bit for bit
+//! `model::kernels::im2col` and its input gradient equal the route built from slices bit for bit
 //! (integer-valued inputs, so every sum is exact whatever its order), and so does max-pooling's
 //! output and gradient against burn's.
 
@@ -8,7 +8,7 @@ use burn::backend::{Autodiff, NdArray};
 use burn::tensor::{Tensor, TensorData};
 use inputgrad::model::conv::max_pool2d;
 use inputgrad::model::graph_lock::graph_lock;
-use inputgrad::model::im2col::{unfold, unfold_by_slices, Patches};
+use inputgrad::model::kernels::im2col::{unfold, unfold_by_slices, Patches};
 use inputgrad::Seed;
 use rand::Rng as _;
 

@@ -1,8 +1,8 @@
-//! `model::layout`: the parallel copy into standard layout gives exactly ndarray's
+//! `model::kernels::layout`: the parallel copy into standard layout gives exactly ndarray's
 //! `as_standard_layout` on permuted, reversed and sliced arrays of ranks 1 to 7 (7 takes the
 //! dynamic-rank fallback), and hands a standard array back without copying it.
 
-use inputgrad::model::layout::{into_standard_layout, standard_layout};
+use inputgrad::model::kernels::layout::{into_standard_layout, standard_layout};
 use ndarray::{ArcArray, Array, IxDyn, Slice};
 use proptest::prelude::*;
 

@@ -1,4 +1,4 @@
-//! The fused batch normalisation of `model::norm_fused` (f32) against the route built from tensor
+//! The fused batch normalisation of `model::kernels::norm_fused` (f32) against the route built from tensor
 //! operations (`BatchNorm2d::forward_by_ops`): outputs, running statistics and the gradients with
 //! respect to the input, γ and β, in training and evaluation, on random shapes; a constant channel
 //! normalised to β exactly; and the same bits on 1, 2 and 3 threads. tests/norm_fused_f64.rs

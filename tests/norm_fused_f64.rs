@@ -1,4 +1,4 @@
-//! The fused batch normalisation of `model::norm_fused` in f64 (its own binary: burn 0.21 fixes a
+//! The fused batch normalisation of `model::kernels::norm_fused` in f64 (its own binary: burn 0.21 fixes a
 //! device's float dtype process-wide at its first use): its gradients with respect to the input,
 //! γ and β against central finite differences of `L = Σ R ⊙ BN(x)`, in training (the batch
 //! statistics depend on x) and evaluation, and its outputs and gradients against the operation

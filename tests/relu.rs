@@ -1,4 +1,4 @@
-//! model::relu: ReLU whose backward pass on burn-ndarray zeroes the gradient in place in one
+//! model::kernels::relu: ReLU whose backward pass on burn-ndarray zeroes the gradient in place in one
 //! parallel pass gives bitwise burn's values and input gradients, f32 (f64: tests/fc_f64.rs) —
 //! on the shapes the models use (hidden activations, convolution feature maps, the mean-field
 //! MLP's wide layer at a smaller width), with signed zeros, NaN, subnormals and infinities.

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::model::conv::{conv2d, max_pool2d};
 use crate::model::init::Init;
 pub use crate::model::pytorch::StateDict;
-use crate::model::relu::relu;
+use crate::model::kernels::relu::relu;
 use crate::rng::Seed;
 
 /// Per-channel shift of lpips's ScalingLayer (`lpips/lpips.py`: `torch.Tensor([-.030,-.088,-.188])`).

@@ -94,8 +94,8 @@ impl<B: Backend> Classifier<B> for MadryCnn<B> {
         let z = pool2(self.activation.apply(conv2d(&self.conv1, z)));
         let z = pool2(self.activation.apply(conv2d(&self.conv2, z)));
         let z = z.reshape([n, CHANNELS[1] * (h / DOWNSAMPLE) * (w / DOWNSAMPLE)]);
-        let z = self.activation.apply(super::fc::forward(&self.fc1, z));
-        super::fc::forward(&self.fc2, z)
+        let z = self.activation.apply(super::kernels::fc::forward(&self.fc1, z));
+        super::kernels::fc::forward(&self.fc2, z)
     }
     fn input_shape(&self) -> InputShape {
         self.input

@@ -2,11 +2,11 @@
 //!
 //! burn-ndarray without its `simd` feature (off in this crate: see Cargo.toml) convolves by a
 //! direct loop that slices an `ndarray` view per (example, output channel, input channel): on
-//! the small feature maps of a ResNet (4×4 … 1×1) the slicing dominates and a CIFAR-stem ResNet50
-//! forward pass runs at ~0.2 GFLOP/s. Here a convolution is unrolled into patches (im2col,
-//! [`super::im2col`]) and computed as one matrix product, whose backward pass is two more matrix
+//! the small feature maps of a ResNet (4×4 … 1×1) the slicing dominates the arithmetic
+//! (benches/README.md has the measurements). Here a convolution is unrolled into patches (im2col,
+//! [`super::kernels::im2col`]) and computed as one matrix product, whose backward pass is two more matrix
 //! products; [`conv2d`] takes that route where it is the faster one ([`prefers_unrolled`]) and
-//! burn's own kernel elsewhere; max-pooling is a maximum over the windows ([`super::pool`]). On
+//! burn's own kernel elsewhere; max-pooling is a maximum over the windows ([`super::kernels::pool`]). On
 //! burn-ndarray the patch matrix and the pooling are single passes with backward passes of
 //! their own; on any other backend they are built from tensor operations (strided slices), so
 //! autodiff and the CUDA backend come for free. The results equal burn's own `conv2d` /
@@ -21,8 +21,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::PadMode;
 use burn::tensor::{s, Tensor};
 
-use super::im2col::{unfold, Patches};
-use super::pool::max_pool_fast;
+use super::kernels::im2col::{unfold, Patches};
+use super::kernels::pool::max_pool_fast;
 
 /// `conv(x)` for an input `[N, C, H, W]`: an `[N, O, H', W']` map with PyTorch's output size
 /// ⌊(H + pads − k)/stride⌋ + 1, by the faster of the two routes on the tensor's backend
@@ -70,7 +70,7 @@ pub fn conv2d_unrolled<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<
     // Patch rows [N·H'·W', kh·kw·C], columns in (kernel row, kernel column, channel) order; the
     // weight [O, C, kh, kw] is permuted to the same order.
     let cols = unfold(x, &p);
-    let mut out = super::fc::matmul_wt(cols, weight.permute([0, 2, 3, 1]).reshape([o, kh * kw * c]));
+    let mut out = super::kernels::fc::matmul_wt(cols, weight.permute([0, 2, 3, 1]).reshape([o, kh * kw * c]));
     if let Some(bias) = &conv.bias {
         out = out + bias.val().reshape([1, o]);
     }

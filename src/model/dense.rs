@@ -53,14 +53,14 @@ impl<B: Backend> DenseStack<'_, B> {
         let mut h = x;
         let mut derivs = Vec::with_capacity(self.hidden.len());
         for layer in self.hidden {
-            let z = super::fc::forward(layer, h);
+            let z = super::kernels::fc::forward(layer, h);
             derivs.push(match self.activation {
                 Activation::Relu => z.clone().detach().greater_elem(0.0).float(),
                 Activation::Softplus => sigmoid(z.clone()),
             });
             h = self.activation.apply(z);
         }
-        let out = super::fc::forward(self.out, h);
+        let out = super::kernels::fc::forward(self.out, h);
         let out = if self.out_scale == 1.0 { out } else { out.mul_scalar(self.out_scale) };
         (out, Tape { derivs })
     }

@@ -28,7 +28,7 @@ impl<B: Backend> LinearModel<B> {
 
 impl<B: Backend> Classifier<B> for LinearModel<B> {
     fn forward_mode(&self, x: Tensor<B, 2>, _mode: Mode) -> Tensor<B, 2> {
-        super::fc::forward(&self.fc, x)
+        super::kernels::fc::forward(&self.fc, x)
     }
     fn input_shape(&self) -> InputShape {
         self.input

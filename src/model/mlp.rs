@@ -76,9 +76,9 @@ impl<B: Backend> Classifier<B> for Mlp<B> {
     fn forward_mode(&self, x: Tensor<B, 2>, _mode: Mode) -> Tensor<B, 2> {
         let mut h = x;
         for layer in &self.hidden {
-            h = self.activation.apply(super::fc::forward(layer, h));
+            h = self.activation.apply(super::kernels::fc::forward(layer, h));
         }
-        let out = super::fc::forward(&self.out, h);
+        let out = super::kernels::fc::forward(&self.out, h);
         if self.out_scale == 1.0 {
             out
         } else {

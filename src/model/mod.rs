@@ -24,25 +24,22 @@
 //! * [`init`] — seeded initialisers.
 //! * [`dense`] — input gradients of dense nets as forward ops in the parameters (exact gradient
 //!   penalties without double backward).
+//! * [`kernels`] — burn-ndarray fast paths (products on strided views, single-pass patch matrix,
+//!   pooling, batch norm and ReLU backward), each falling back to burn's operations elsewhere.
 
 pub mod autoencoder;
 pub mod cnn;
 pub mod conv;
 pub mod dense;
 pub mod denoiser;
-pub mod fc;
 pub mod graph_lock;
-pub mod im2col;
 pub mod init;
-pub mod layout;
+pub mod kernels;
 pub mod linear;
 pub mod mlp;
 pub mod norm;
-pub mod norm_fused;
-pub mod pool;
 pub mod program;
 pub mod pytorch;
-pub mod relu;
 pub mod resnet;
 pub mod small_cnn;
 pub mod vgg;
@@ -81,7 +78,7 @@ impl Activation {
     /// Applies the nonlinearity elementwise.
     pub fn apply<B: Backend, const D: usize>(self, z: Tensor<B, D>) -> Tensor<B, D> {
         match self {
-            Activation::Relu => relu::relu(z),
+            Activation::Relu => kernels::relu::relu(z),
             // max(z, 0) + log1p(e^{−|z|}): exact to f32 rounding everywhere, where burn's
             // log(1 + e^z) loses all relative accuracy for z ≪ 0 (1.3e-3 measured at z = −10).
             Activation::Softplus => z.clone().clamp_min(0.0) + z.abs().neg().exp().log1p(),

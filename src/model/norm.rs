@@ -17,7 +17,8 @@ use burn::module::{Module, Param, RunningState};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
-use super::{norm_fused, Mode};
+use super::kernels::norm_fused;
+use super::Mode;
 
 /// PyTorch's default `momentum` of `nn.BatchNorm2d`: running ← (1 − m)·running + m·batch.
 pub const BN_MOMENTUM: f64 = 0.1;
@@ -97,7 +98,7 @@ impl<B: Backend> BatchNorm2d<B> {
     }
 
     /// Normalises `x` in the given mode; in [`Mode::Train`] also updates the running statistics.
-    /// On burn-ndarray this is the fused pass of [`super::norm_fused`] (batch statistics
+    /// On burn-ndarray this is the fused pass of [`super::kernels::norm_fused`] (batch statistics
     /// accumulated in f64), elsewhere [`Self::forward_by_ops`].
     ///
     /// # Shapes
@@ -141,7 +142,7 @@ impl<B: Backend> BatchNorm2d<B> {
     }
 
     /// [`Self::forward`] built from tensor operations, on any backend (module documentation of
-    /// [`super::norm_fused`]); tests compare the two.
+    /// [`super::kernels::norm_fused`]); tests compare the two.
     ///
     /// # Panics
     /// As [`Self::forward`].

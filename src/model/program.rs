@@ -106,7 +106,7 @@ impl<B: Backend> Op<'_, B> {
             }
             Op::Flatten => flat_to_4(flatten(x)),
             Op::Dense { layer, scale, .. } => {
-                let out = super::fc::forward(layer, flatten(x));
+                let out = super::kernels::fc::forward(layer, flatten(x));
                 flat_to_4(if *scale == 1.0 { out } else { out.mul_scalar(*scale) })
             }
             Op::Conv { layer, .. } => conv2d(layer, x),

@@ -93,7 +93,7 @@ impl<B: Backend> Classifier<B> for SmallCnn<B> {
             }
             z = pool2(self.activation.apply(z));
         }
-        super::fc::forward(&self.fc, z.reshape([n, self.flat()]))
+        super::kernels::fc::forward(&self.fc, z.reshape([n, self.flat()]))
     }
     fn input_shape(&self) -> InputShape {
         self.input

@@ -141,7 +141,7 @@ impl<B: Backend> Classifier<B> for Vgg<B> {
     /// - `x`: `[N, C·H·W]`
     /// - output: `[N, K]`
     fn forward_mode(&self, x: Tensor<B, 2>, mode: Mode) -> Tensor<B, 2> {
-        super::fc::forward(&self.classifier, global_avg_pool(self.features(x, mode)))
+        super::kernels::fc::forward(&self.classifier, global_avg_pool(self.features(x, mode)))
     }
     fn input_shape(&self) -> InputShape {
         self.input

@@ -21,7 +21,7 @@ use burn_flex::{FlexTensor, Layout};
 use burn_ndarray::NdArrayTensor;
 use rayon::prelude::*;
 
-use crate::model::layout::into_standard_layout;
+use crate::model::kernels::layout::into_standard_layout;
 use crate::primitive::{from_primitive, into_primitive, is_primitive};
 
 /// Elements per parallel chunk of the in-place update (large enough to amortise scheduling,

@@ -1,6 +1,6 @@
-//! The CPU fast paths on `Autodiff<NdArray<E>>`: `model::fc::forward` and `model::fc::matmul_wt`
+//! The CPU fast paths on `Autodiff<NdArray<E>>`: `model::kernels::fc::forward` and `model::kernels::fc::matmul_wt`
 //! against the exact products (computed in f64 from the same values) within the rounding bound
-//! of each dot product, and bitwise the same under any thread count; `model::relu::relu` bitwise
+//! of each dot product, and bitwise the same under any thread count; `model::kernels::relu::relu` bitwise
 //! against burn's `relu` (shared by tests/fc.rs and tests/relu.rs, f32, and tests/fc_f64.rs, f64
 //! — separate binaries because burn 0.21 fixes a device's float dtype process-wide at its first
 //! use).
@@ -9,7 +9,7 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{DType, Element, Tensor, TensorData};
-use inputgrad::model::{fc, relu};
+use inputgrad::model::kernels::{fc, relu};
 use inputgrad::model::graph_lock::graph_lock;
 use inputgrad::Seed;
 use ndarray::{Array1, Array2, ArrayView2};
@@ -219,7 +219,7 @@ pub fn independent_of_thread_count(what: &str, pass: impl Fn() -> Pass + Sync) {
     }
 }
 
-/// Differentiates `Σ R ⊙ relu(x)` (random `R`) through `model::relu::relu` and burn's `relu` for
+/// Differentiates `Σ R ⊙ relu(x)` (random `R`) through `model::kernels::relu::relu` and burn's `relu` for
 /// an input of `shape` drawn from `seed`, every `special_every`-th element replaced in turn by
 /// `0`, `−0`, NaN, the smallest positive and negative subnormals and ±∞ (none when 0); panics
 /// unless outputs and input gradients agree bit for bit. Returns how many input elements were

@@ -1,12 +1,11 @@
 //! Batch normalisation on burn-ndarray as two parallel passes forward and two backward, with its
 //! own backward step.
 //!
-//! [`super::norm::BatchNorm2d::forward_by_ops`] builds the layer from tensor operations: row sums,
+//! [`crate::model::norm::BatchNorm2d::forward_by_ops`] builds the layer from tensor operations: row sums,
 //! a centring, a square, a second sum, a broadcast product and a broadcast sum, each one
-//! burn-ndarray pass (most of them single-threaded) and each with its own backward step. On the
-//! BlockMNIST ResNet18 with the ImageNet stem, burn-ndarray's elementwise operations were a
-//! quarter of a training step after the patch matrix moved to one pass, a third of that in the
-//! batch normalisation forward (`perf record`, README). Here, on burn-ndarray (f32 or f64, with or
+//! burn-ndarray pass (most of them single-threaded) and each with its own backward step, so on a
+//! ResNet the normalisation's elementwise passes are a large share of a training step (profiles
+//! in benches/README.md). Here, on burn-ndarray (f32 or f64, with or
 //! without autodiff):
 //!
 //! * forward: per channel, the batch mean and then the biased variance over `N·H·W` values

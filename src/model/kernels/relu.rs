@@ -2,9 +2,9 @@
 //!
 //! burn's backward of `relu` builds a boolean mask `x ≤ 0` (one pass, a new array) and then
 //! fills the gradient where it is set with burn-ndarray's `mask_fill`, a sequential loop over
-//! dynamic-rank iterators with a branch per element. For the 50 000-wide hidden layer of the
-//! mean-field MLP at n = 1000 that is two passes over 50 M elements, the fill alone 23 % of the
-//! benchmark's full-batch step (`perf record`, README). Here, on `Autodiff<NdArray>` (f32 or
+//! dynamic-rank iterators with a branch per element: two passes, one of them sequential, over
+//! every hidden activation, which dominates a full-batch step of the wide mean-field MLPs
+//! (profiles in benches/README.md). Here, on `Autodiff<NdArray>` (f32 or
 //! f64), the same operation registers its own backward step, which zeroes the gradient where
 //! `x ≤ 0` in place, in one pass split over rayon's threads. It selects exactly what burn's does
 //! (the same comparison, the same `+0` written, NaN inputs passing the gradient through), so

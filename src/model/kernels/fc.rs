@@ -15,8 +15,8 @@
 //! backward products of these operations read the operands as they are, through their strides
 //! (transposed views included), into a fresh row-major result, with the gemm crate's kernels
 //! (AVX-512 where the CPU has it, AVX2/FMA otherwise, chosen at run time) rather than
-//! burn-ndarray's `matrixmultiply`: on the seed-000 MLP's batch-256 products gemm ran 1.22–1.34×
-//! faster on the AVX-512 host of the README's benchmark. Its sums are in another order than
+//! burn-ndarray's `matrixmultiply`, which is slower on these shapes (benches/README.md has the
+//! measurements). Its sums are in another order than
 //! burn's, so values differ from burn's in the last bits; each one is within the rounding bound
 //! of its dot product, and the order depends only on the shapes and the CPU (its blocking follows
 //! the caches' sizes), not on the thread count — tests/fc.rs and tests/fc_f64.rs check both,

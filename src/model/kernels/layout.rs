@@ -3,9 +3,9 @@
 //! ndarray's `as_standard_layout` copies a non-standard array element by element through a
 //! dynamic-rank iterator on one thread. The arrays that reach the CPU fast paths in that state are
 //! permuted views: a convolution weight's gradient, which comes back through the permutation that
-//! laid the weight out as a matrix, and the convolution outputs, which are channels-last in memory.
-//! On the BlockMNIST ResNet18 training step those copies took a fifth of the time (`perf record`,
-//! README). Here the copy runs with a fixed rank (1 to 6) split over rayon's threads; a copy makes
+//! laid the weight out as a matrix, and the convolution outputs, which are channels-last in memory;
+//! on a ResNet training step these single-threaded copies are a large share of the time (profiles
+//! in benches/README.md). Here the copy runs with a fixed rank (1 to 6) split over rayon's threads; a copy makes
 //! no arithmetic, so the result is the same whatever the order.
 
 use ndarray::{ArcArray, Array, ArrayView, ArrayViewMut, CowArray, Dimension, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6, IxDyn, Zip};

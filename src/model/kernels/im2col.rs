@@ -1,14 +1,14 @@
 //! Unrolling a convolution's input into patch rows (im2col) and, for the backward pass, summing
 //! patch-row gradients back onto the input (col2im).
 //!
-//! [`super::conv::conv2d_unrolled`] multiplies the patch matrix by the weights. Built from
+//! [`crate::model::conv::conv2d_unrolled`] multiplies the patch matrix by the weights. Built from
 //! tensor operations, the patch matrix is k² strided slices of the padded input stacked side by
 //! side, and its backward pass is k² slice backwards, each of which burn-autodiff performs by
 //! allocating a zero tensor of the whole padded input, assigning the slice's gradient into it and
 //! adding it to the running sum: for a 3×3 layer nine input-sized zero fills, assignments and
-//! additions, plus the pad and permute copies. On the BlockMNIST ResNet18 that route spent about
-//! half of an input-gradient pass in burn-ndarray's single-threaded copies and fills (`perf
-//! record`, README). Here, on burn-ndarray (f32 or f64, with or without autodiff), the patch
+//! additions, plus the pad and permute copies, all single-threaded on burn-ndarray: on a ResNet
+//! that route spends much of an input-gradient pass copying and filling (profiles in
+//! benches/README.md). Here, on burn-ndarray (f32 or f64, with or without autodiff), the patch
 //! matrix is written in one pass over rayon's threads, padding included, and its backward pass
 //! sums each patch entry onto the input position it came from, in one pass per (example,
 //! channel) plane. Any other backend builds it from slices as before.

@@ -1,18 +1,18 @@
 //! Max-pooling on burn-ndarray in one pass, with a backward pass that routes each output's
 //! gradient to the input element that won its window.
 //!
-//! [`super::conv::max_pool2d`] built from tensor operations takes the maximum over k² strided
+//! [`crate::model::conv::max_pool2d`] built from tensor operations takes the maximum over k² strided
 //! windows stacked along a new axis; its backward pass splits the gradient into k² slices and
 //! runs k² slice backwards, each a zero fill and assignment of the whole padded input plus an
-//! addition (burn-autodiff's `cat` and `slice` steps): on the BlockMNIST ResNet18 with the
-//! ImageNet stem its one 3×3 pooling layer took 14 % of an input-gradient pass (`perf record`,
-//! README). Here, on burn-ndarray (f32 or f64, with or without autodiff), the forward pass
+//! addition (burn-autodiff's `cat` and `slice` steps), so one 3×3 pooling layer costs a visible
+//! share of an input-gradient pass through a ResNet with the ImageNet stem (profiles in
+//! benches/README.md). Here, on burn-ndarray (f32 or f64, with or without autodiff), the forward pass
 //! records for every output the input position that won (the first maximum in the window's row
 //! order, padding never winning), and the backward pass adds each output's gradient there, one
 //! (example, channel) plane per task in output order, so the sums are the same on any thread
 //! count. tests/conv_ops.rs compares values and gradients with burn's `max_pool2d`. Any other
 //! backend, an input with a NaN, or a window on padding alone takes the slice route
-//! ([`super::conv::max_pool2d`]).
+//! ([`crate::model::conv::max_pool2d`]).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;

@@ -1,21 +1,19 @@
 //! `inputgrad train`: train one model on one data set with one objective, with checkpoints,
-//! resume, history and a meta.json beside the results.
+//! resume, history and a meta.json beside the results. The arguments become a
+//! [`TrainJob`]; the library's [`run_job`] does the rest.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, ValueEnum};
 
-use crate::data::{catalog, store, Normalization};
-use crate::metric::robustness::robust_accuracy;
-use crate::model::{self, Activation, Classifier, InputShape, ModelSpec, ResNetDepth, Stem};
+use crate::data::{store, Normalization};
+use crate::model::{self, Activation, Classifier, ModelSpec, ResNetDepth, Stem};
 use crate::rng::Seed;
-use crate::train::checkpoint::write_atomic;
-use crate::train::trainer::install_interrupt_handler;
-use crate::train::{self, Attack, Augment, DensityForm, DirStore, Examples, GradOf, Norm, Objective, OptimizerSpec, PNorm, Penalty, Route, RunOptions, Schedule, StopReason, ThreatModel, TrainConfig};
+use crate::train::job::{run_job, JobEnd, RobustEval, TrainJob};
+use crate::train::{self, Attack, Augment, DensityForm, GradOf, Norm, Objective, OptimizerSpec, PNorm, Penalty, Route, Schedule, ThreatModel, TrainConfig};
 
 /// Model families on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -476,150 +474,55 @@ fn parse_p(text: &str) -> anyhow::Result<PNorm> {
     PNorm::new(v).map_err(|e| anyhow::anyhow!("invalid parameter `--p`: {e}"))
 }
 
-fn examples<'a>(x: &'a ndarray::Array2<f32>, y: &'a [usize], image: [usize; 3]) -> anyhow::Result<Examples<'a>> {
-    Ok(Examples::new(x.view(), y, Some(image))?)
-}
-
 fn run_on<B: AutodiffBackend>(args: &TrainArgs, device: &B::Device, backend: &str) -> anyhow::Result<i32>
 where
     model::Net<B>: AutodiffModule<B>,
     <model::Net<B> as AutodiffModule<B>>::InnerModule: Classifier<B::InnerBackend>,
 {
-    let t0 = Instant::now();
     // Absolute, so that meta.json's provenance names the files wherever it is read from.
     let dir = store::resolve_data_dir(args.data_dir.as_deref());
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let norm = Normalization::default();
     // Arguments first, data second: a typo fails at once.
-    let cfg = args.config();
-    cfg.validate().context("training configuration")?;
+    let config = args.config();
+    config.validate().context("training configuration")?;
     let objective = args.objective(norm.range)?;
     objective.validate().context("--objective")?;
-    args.threat(norm.range)?;
-    // The output folder before the data: a second process on the same folder fails at once.
-    let _lock = crate::fsio::lock_dir(&args.out, true, "a training run").with_context(|| format!("--out {}", args.out.display()))?;
-    let data = catalog::load(&args.data, &dir, args.classes.as_deref(), Seed(args.seed), &norm)
-        .with_context(|| format!("loading `{}` from {}", args.data, dir.display()))?;
-    let train_ds = match args.train_limit {
-        Some(n) => data.train.head(n),
-        None => data.train,
-    };
-    let test_ds = match args.test_limit {
-        Some(n) => data.test.head(n),
-        None => data.test,
-    };
-    let (c, h, w) = train_ds.image_shape();
-    let xtr = train_ds.flattened();
-    let xte = test_ds.flattened();
-    let tr = examples(&xtr, &train_ds.labels, [c, h, w])?;
-    let te = examples(&xte, &test_ds.labels, [c, h, w])?;
-    let spec = args.model_spec(c * h * w);
-    let net = model::build::<B>(&spec, InputShape::Image { c, h, w }, train_ds.num_classes, Seed(args.seed), device)
-        .with_context(|| format!("building {}", spec.name()))?;
-    eprintln!(
-        "training {} ({} parameters) on {} ({} train / {} test, {}x{}x{}) with {} for up to {} epochs on {backend}",
-        spec.name(),
-        net.num_params(),
-        args.data,
-        tr.len(),
-        te.len(),
-        c,
-        h,
-        w,
-        objective.name(),
-        cfg.epochs
-    );
-    install_interrupt_handler();
-    let mut store = DirStore::new(&args.out);
-    let out = train::train::<B, _>(
-        net,
-        &tr,
-        Some(&te),
-        &cfg,
-        &objective,
-        RunOptions { checkpoint: Some(&mut store), progress: true, ..Default::default() },
-        device,
-    )
-    .with_context(|| format!("training into {}", args.out.display()))?;
-    write_history(&args.out.join("history.csv"), &out.history)?;
-    if let StopReason::Interrupted { global_step } = out.stop {
-        eprintln!("interrupted after {global_step} steps; checkpoint in {} (re-run the same command to resume)", store.path().display());
-        return Ok(130);
-    }
-    let mut robust = None;
-    if args.robust_eval > 0 && (args.objective != ObjectiveArg::Standard || args.eps > 0.0) {
-        let n = args.robust_eval.min(te.len());
-        let attack = match args.objective {
+    let threat = args.threat(norm.range)?;
+    let robust = (args.robust_eval > 0 && (args.objective != ObjectiveArg::Standard || args.eps > 0.0)).then(|| RobustEval {
+        examples: args.robust_eval,
+        threat,
+        attack: match args.objective {
             ObjectiveArg::Pgd => args.recipe(true),
             _ => Attack::pgd20(args.eps),
-        };
-        let threat = args.threat(norm.range)?;
-        let (clean, rob) = match robust_accuracy::<B, _>(&out.model, xte.slice(ndarray::s![..n, ..]), &te.y[..n], &threat, &attack, 250, Seed(args.seed).derive(7), device) {
-            Err(crate::Error::Interrupted { what }) => {
-                eprintln!("interrupted during {what}; the trained model is in {} (re-run the same command to evaluate it)", store.path().display());
-                return Ok(130);
-            }
-            r => r?,
-        };
-        eprintln!("robust accuracy on {n} test examples under {:?} eps {}: {rob:.4} (clean {clean:.4})", threat.norm, args.eps);
-        robust = Some(serde_json::json!({ "examples": n, "threat": threat, "attack": attack, "clean_accuracy": clean, "robust_accuracy": rob }));
-    }
-    let last = out.history.last();
-    let meta = serde_json::json!({
-        "command": std::env::args().collect::<Vec<_>>(),
-        "data": args.data,
-        "classes": args.classes,
-        "train_examples": tr.len(),
-        "test_examples": te.len(),
-        "model": spec,
-        "objective": objective,
-        "config": cfg,
-        "seed": args.seed,
-        "spec_hash": crate::checksum::md5_hex(serde_json::json!({"model": spec, "objective": objective, "config": cfg, "data": args.data, "classes": args.classes, "limits": [args.train_limit, args.test_limit]}).to_string().as_bytes()),
-        "git_revision": super::git_revision(),
-        "backend": backend,
-        "resumed": out.resumed,
-        "stop": out.stop,
-        "epochs_run": out.history.len(),
-        "final_test_accuracy": last.and_then(|r| r.test_acc),
-        "final_train_loss": last.map(|r| r.train_loss),
-        "robust": robust,
-        "weights_md5": model::weights_fingerprint::<B, _>(&out.model),
-        // This process only; the training time of every epoch, resumed ones included, is next.
-        "wall_seconds": t0.elapsed().as_secs_f64(),
-        "training_seconds_all_epochs": out.history.iter().map(|r| r.seconds).sum::<f64>(),
-        "provenance": { "train": train_ds.provenance, "test": test_ds.provenance },
+        },
     });
-    write_atomic(&args.out.join("meta.json"), serde_json::to_string_pretty(&meta)?.as_bytes())?;
-    println!(
-        "{}: test accuracy {:.4} after {} epochs ({}); results in {}",
-        spec.name(),
-        last.and_then(|r| r.test_acc).unwrap_or(f64::NAN),
-        out.history.len(),
-        out.stop,
-        args.out.display()
-    );
-    Ok(0)
-}
-
-fn write_history(path: &Path, rows: &[train::EpochRecord]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "steps", "seconds"])?;
-    for r in rows {
-        w.write_record([
-            (r.epoch + 1).to_string(),
-            r.lr.to_string(),
-            r.train_loss.to_string(),
-            r.train_acc.to_string(),
-            r.test_loss.map(|v| v.to_string()).unwrap_or_default(),
-            r.test_acc.map(|v| v.to_string()).unwrap_or_default(),
-            r.steps.to_string(),
-            r.seconds.to_string(),
-        ])?;
+    let model = |input_dim: usize| args.model_spec(input_dim);
+    let job = TrainJob {
+        data: &args.data,
+        classes: args.classes.as_deref(),
+        train_limit: args.train_limit,
+        test_limit: args.test_limit,
+        model: &model,
+        objective: &objective,
+        config: &config,
+        seed: args.seed,
+        robust,
+        out: &args.out,
+        command: std::env::args().collect(),
+        progress: true,
+    };
+    let end = run_job::<B>(&job, &dir, device, backend, &mut |line| eprintln!("{line}")).with_context(|| format!("training `{}` from {} into {}", args.data, dir.display(), args.out.display()))?;
+    match end {
+        JobEnd::Interrupted(message) => {
+            eprintln!("{message}");
+            Ok(130)
+        }
+        JobEnd::Finished { model, test_accuracy, epochs, stop, .. } => {
+            println!("{model}: test accuracy {:.4} after {epochs} epochs ({stop}); results in {}", test_accuracy.unwrap_or(f64::NAN), args.out.display());
+            Ok(0)
+        }
     }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    write_atomic(path, &bytes)?;
-    Ok(())
 }
 
 /// A count that must be at least 1 (`--epochs`, `--train-limit`, `--test-limit`).

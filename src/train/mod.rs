@@ -8,11 +8,14 @@
 //! * [`trainer`] — SGD / Adam, schedules, early stop, evaluation, exact resume.
 //! * [`checkpoint`] — atomic, self-checking checkpoint files.
 //! * [`regress`] — Adam on an unsupervised loss (seed 004's autoencoder and denoiser).
+//! * [`job`] — one standalone training run into a folder (history.csv, robust evaluation,
+//!   meta.json), as `inputgrad train` performs it.
 //! * [`heap`] — executables' switch that keeps freed tensor buffers for reuse (glibc).
 
 pub mod attack;
 pub mod checkpoint;
 pub mod heap;
+pub mod job;
 pub mod objective;
 pub mod penalty;
 pub mod regress;

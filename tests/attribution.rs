@@ -119,7 +119,7 @@ fn lemma_4_1_holds_for_integrated_gradients_of_a_two_class_softmax_model() {
             let df = if sign > 0.0 { px - pu } else { px.ln() - pu.ln() };
             let want: Vec<f64> = (0..d).map(|j| sign * df * xi[j] * wd[j] / dot).collect();
             let e = rel_err(&got[i * d..(i + 1) * d], &want);
-            assert!(e <= 1e-4, "Lemma 4.1, {} example {i}: {e:.2e}", target.kind());
+            assert!(e <= prec::IG_COMPLETE_F32, "Lemma 4.1, {} example {i}: {e:.2e}", target.kind());
         }
     }
 }
@@ -239,8 +239,8 @@ fn relative_sigma_scales_with_each_examples_range() {
     let noise = m.draw_noise(&rows).unwrap();
     for (z, want) in noise.iter().zip([0.5, 2.0]) {
         let sd = (z.iter().map(|v| v * v).sum::<f64>() / z.len() as f64).sqrt();
-        // 800 draws: the sample sd is within 5 standard errors (sd/√(2·800) = 2.5 %) of σ.
-        assert!((sd / want - 1.0).abs() < 5.0 / (2.0 * 800.0f64).sqrt(), "sd {sd} for σ {want}");
+        // 800 draws: the sample sd is within prec::SE_BAND = 4 standard errors (sd/√(2·800) = 2.5 %) of σ.
+        assert!((sd / want - 1.0).abs() < prec::SE_BAND / (2.0 * 800.0f64).sqrt(), "sd {sd} for σ {want}");
     }
 }
 
@@ -335,7 +335,7 @@ fn the_random_control_is_a_permutation_and_the_blur_baseline_keeps_constants() {
     // A constant image blurred is the same constant; a blurred image keeps its mean (reflected
     // borders) and lowers its variance.
     let c = attribution::baseline::blur(&[0.25; 12], [1, 3, 4], 1.3);
-    assert!(c.iter().all(|&v| (v - 0.25).abs() < 1e-15));
+    assert!(c.iter().all(|&v| (v - 0.25).abs() < prec::F64_FEW_OPS));
     let img: Vec<f64> = (0..64).map(|i| ((i * 37) % 11) as f64).collect();
     let b = attribution::baseline::blur(&img, [1, 8, 8], 1.0);
     let var = |v: &[f64]| {

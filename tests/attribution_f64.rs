@@ -100,7 +100,7 @@ fn smoothgrad_with_zero_noise_is_the_gradient_and_with_small_noise_close_to_it()
     // With σ → 0 the mean gradient differs from the gradient by O(σ) (noise mean) + O(σ²)
     // (curvature): the error shrinks about tenfold per tenfold smaller σ.
     let (e3, e4) = (rel_err(&sg(1e-3), &grad), rel_err(&sg(1e-4), &grad));
-    assert!(e4 < e3 / 5.0 && e4 < 1e-3, "SmoothGrad → gradient as σ → 0: {e3:.2e} at 1e-3, {e4:.2e} at 1e-4");
+    assert!(e4 < e3 / 5.0 && e4 < prec::SMOOTHGRAD_LIMIT, "SmoothGrad → gradient as σ → 0: {e3:.2e} at 1e-3, {e4:.2e} at 1e-4");
 }
 
 /// GradientSHAP with one baseline and no noise is a Monte Carlo estimate of Integrated Gradients
@@ -125,7 +125,7 @@ fn gradient_shap_with_one_baseline_and_no_noise_is_integrated_gradients() {
     let many = GradientShap { samples: 4000, ..gs };
     let mc = vec_of(&many.attribute(&net, x, &t).unwrap().values);
     let e = rel_err(&mc, &ig);
-    assert!(e < 0.05, "GradientSHAP (4000 samples) vs IG: {e:.3}");
+    assert!(e < prec::GRADSHAP_MC, "GradientSHAP (4000 samples) vs IG: {e:.3}");
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn deeplift_and_deepshap_sum_to_the_output_difference() {
         assert_f64(&dl.values);
         let ds = DeepShap::new(background(4, shape.dim())).attribute(&net, x, &t).unwrap();
         for (m, gaps) in [("deeplift", dl.gap.unwrap()), ("deepshap", ds.gap.unwrap())] {
-            assert!(gaps.iter().all(|g| g.abs() <= 1e-9), "{name} {m}: summation to delta fails: {gaps:?}");
+            assert!(gaps.iter().all(|g| g.abs() <= prec::DEEPLIFT_GAP_F64), "{name} {m}: summation to delta fails: {gaps:?}");
         }
     }
 }

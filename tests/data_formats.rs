@@ -14,7 +14,7 @@ use inputgrad::data::tabular::{self, SplitOptions};
 use inputgrad::checksum::md5_hex;
 use inputgrad::data::{svhn, Normalization, Split};
 use inputgrad::theory::block_data::BlockSpec;
-use inputgrad::{Error, Seed};
+use inputgrad::{prec, Error, Seed};
 
 use data_support::{gzip, synthetic_mnist, write_synthetic_mnist};
 
@@ -58,8 +58,8 @@ fn idx_load_applies_the_normalization_parameter() {
     let d01 = idx::load(dir.path(), Split::Train, &Normalization::default()).unwrap();
     assert_eq!(d01.x.shape(), &[12, 1, 28, 28]);
     assert_eq!(d01.labels.len(), 12);
-    // image 1, pixel 0 holds byte 7
-    assert!((d01.x[[1, 0, 0, 0]] - 7.0 / 255.0).abs() < 1e-7);
+    // image 1, pixel 0 holds byte 7; the default map is exactly b as f32 / 255 (data::PixelMap)
+    assert_eq!(d01.x[[1, 0, 0, 0]], 7.0 / 255.0);
     let sym = Normalization::range(-1.0, 1.0);
     let dsym = idx::load(dir.path(), Split::Test, &sym).unwrap();
     assert_eq!(dsym.len(), 5);
@@ -67,8 +67,8 @@ fn idx_load_applies_the_normalization_parameter() {
     let std = Normalization { range: (0.0, 1.0), mean_std: Some((vec![0.1307], vec![0.3081])) };
     let dstd = idx::load(dir.path(), Split::Train, &std).unwrap();
     let expect = (7.0 / 255.0 - 0.1307) / 0.3081;
-    assert!((dstd.x[[1, 0, 0, 0]] - expect).abs() < 1e-5);
-    assert!((std.to_unit(0, dstd.x[[1, 0, 0, 0]]) - 7.0 / 255.0).abs() < 1e-6);
+    assert!((dstd.x[[1, 0, 0, 0]] - expect).abs() < prec::F32_ULPS as f32);
+    assert!((std.to_unit(0, dstd.x[[1, 0, 0, 0]]) - 7.0 / 255.0).abs() < prec::F32_ULPS as f32);
     assert_eq!(dstd.provenance.len(), 2);
     assert!(dstd.provenance[0].path.ends_with("train-images-idx3-ubyte.gz"));
 }
@@ -162,7 +162,7 @@ fn cifar10_and_100_batches_load_from_their_folders() {
     assert_eq!(tr.provenance.len(), 5);
     assert_eq!(tr.labels[..4], [0, 1, 2, 0]);
     // record 1, channel 2 (blue), row 1, col 3 → byte (1 + 100 + 35) % 256
-    assert!((tr.x[[1, 2, 1, 3]] - 136.0 / 255.0).abs() < 1e-6);
+    assert!((tr.x[[1, 2, 1, 3]] - 136.0 / 255.0).abs() < prec::F32_ULPS as f32);
     let te = cifar::load(&dir.path().join("cifar10"), Variant::Cifar10, Split::Test, &norm).unwrap();
     assert_eq!(te.len(), 4);
 
@@ -245,7 +245,7 @@ fn svhn_loads_with_label_10_as_digit_0_and_c_order_pixels() {
     assert_eq!(d.x.shape(), &[12, 3, 32, 32]);
     assert_eq!(d.labels[..10], [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
     // image 4, channel 1, row 3, col 7 ↔ X[3, 7, 1, 4] = 3 + 14 + 5 + 44
-    assert!((d.x[[4, 1, 3, 7]] - 66.0 / 255.0).abs() < 1e-6);
+    assert!((d.x[[4, 1, 3, 7]] - 66.0 / 255.0).abs() < prec::F32_ULPS as f32);
     let t = svhn::load(dir.path(), "test", &Normalization::default()).unwrap();
     assert_eq!(t.len(), 2);
     assert!(matches!(svhn::load(dir.path(), "extra", &Normalization::default()), Err(Error::MissingData { .. })));
@@ -307,7 +307,7 @@ fn image_folder_resizes_and_centre_crops_in_sorted_class_order() {
     assert_eq!(d.labels, vec![0, 1]);
     assert!(d.x[[0, 0, 4, 0]] > 0.9 && d.x[[0, 1, 4, 0]] < 0.1, "left of crop is red");
     assert!(d.x[[0, 1, 4, 7]] > 0.9 && d.x[[0, 0, 4, 7]] < 0.1, "right of crop is green");
-    assert!((d.x[[1, 2, 3, 3]] - 200.0 / 255.0).abs() < 0.05, "JPEG blue ≈ 200");
+    assert!((d.x[[1, 2, 3, 3]] - 200.0 / 255.0).abs() < prec::JPEG_FLAT as f32, "JPEG blue ≈ 200");
     assert_eq!(d.provenance.len(), 2);
 }
 
@@ -410,7 +410,7 @@ fn split_is_seeded_and_feat_trans_centres_the_class_means() {
     };
     for j in 0..57 {
         let (m1, m0) = (mean(&s1.train, 1, j), mean(&s1.train, 0, j));
-        assert!((m1 + m0).abs() < 1e-4, "feature {j}: {m1} vs {m0}");
+        assert!((m1 + m0).abs() < prec::F32_MEANS as f32, "feature {j}: {m1} vs {m0}");
     }
     let off = tabular::split(&t, SplitOptions { feat_trans: false, ..SplitOptions::paper(Seed(5)) }).unwrap();
     assert!(off.translation.is_none());
@@ -418,7 +418,7 @@ fn split_is_seeded_and_feat_trans_centres_the_class_means() {
     let diff = &off.test.x - &s1.test.x;
     for row in diff.rows() {
         for (a, b) in row.iter().zip(c) {
-            assert!((a - b).abs() < 1e-5);
+            assert!((a - b).abs() < prec::F32_EXACT as f32);
         }
     }
     assert!(tabular::split(&t, SplitOptions { train_fraction: 1.0, ..SplitOptions::paper(Seed(1)) }).is_err());
@@ -432,10 +432,10 @@ fn split_is_seeded_and_feat_trans_centres_the_class_means() {
         let col: Vec<f64> = z.train.x.column(j).iter().map(|&v| f64::from(v)).collect();
         let m = col.iter().sum::<f64>() / col.len() as f64;
         let sd = (col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / col.len() as f64).sqrt();
-        assert!(m.abs() < 1e-5 && (sd - 1.0).abs() < 1e-5, "column {j}: mean {m}, sd {sd}");
+        assert!(m.abs() < prec::F32_EXACT && (sd - 1.0).abs() < prec::F32_EXACT, "column {j}: mean {m}, sd {sd}");
         let (mu, s) = stats[j];
         for (a, b) in off.test.x.column(j).iter().zip(z.test.x.column(j)) {
-            assert!(((a - mu) / s - b).abs() < 1e-5);
+            assert!(((a - mu) / s - b).abs() < prec::F32_EXACT as f32);
         }
     }
     let mut flat = off.clone();
@@ -492,7 +492,7 @@ fn blockmnist_places_signal_and_null_blocks_with_exact_masks() {
         for r in 0..28 {
             for c in 0..28 {
                 let want_sig = raw.images.pixels[src * 784 + r * 28 + c] as f32 / 255.0;
-                assert!((b.data.x[[j, 0, sig_row + r, c]] - want_sig).abs() < 1e-6);
+                assert!((b.data.x[[j, 0, sig_row + r, c]] - want_sig).abs() < prec::F32_ULPS as f32);
                 assert_eq!(b.data.x[[j, 0, null_row + r, c]], patch[r * 28 + c] as f32 / 255.0);
                 assert!(mask[[j, 0, sig_row + r, c]] && !mask[[j, 0, null_row + r, c]]);
             }

@@ -6,6 +6,7 @@
 use inputgrad::attribution::rank::{Grouping, Keep, KeepFraction};
 use inputgrad::metric::diff_roar::{mean_ci95, pred_power, road_impute, unmask, unmask_all, Fill, FillValues};
 use inputgrad::model::{Activation, InputShape, ModelSpec};
+use inputgrad::prec;
 use inputgrad::rng::Seed;
 use inputgrad::train::{Augment, CpuAutodiff, Examples, OptimizerSpec, Schedule, TrainConfig};
 use ndarray::Array2;
@@ -43,7 +44,7 @@ fn road_imputation_reproduces_a_linear_image_inside() {
     }).collect();
     let out = road_impute(&x, &keep, [1, h, w]);
     let worst = out.iter().zip(&x).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    assert!(worst < 1e-5, "ROAD imputation off a plane by {worst}");
+    assert!(worst < prec::F32_EXACT as f32, "ROAD imputation off a plane by {worst}");
     // With noise: the kept pixels stay exact and the removed ones scatter by about σ.
     let xm = Array2::from_shape_vec((1, h * w), x.clone()).unwrap();
     let fv = FillValues::from_data(Fill::Road, xm.view(), InputShape::Image { c: 1, h, w }).unwrap();
@@ -52,7 +53,7 @@ fn road_imputation_reproduces_a_linear_image_inside() {
         if *k {
             assert_eq!(noisy[i], x[i]);
         } else {
-            assert!((noisy[i] - x[i]).abs() < 6.0 * fv.road_noise as f32);
+            assert!((noisy[i] - x[i]).abs() < (prec::DRAW_SIGMAS * fv.road_noise) as f32);
         }
     }
 }
@@ -61,8 +62,8 @@ fn road_imputation_reproduces_a_linear_image_inside() {
 fn the_interval_is_student_t() {
     // mean 2, s = 1, t(0.975, 2) = 4.302652729911275: half-width t·s/√3.
     let (m, h) = mean_ci95(&[1.0, 2.0, 3.0]);
-    assert!((m - 2.0).abs() < 1e-15);
-    assert!((h - 4.302652729911275 / 3f64.sqrt()).abs() < 1e-9, "{h}");
+    assert!((m - 2.0).abs() < prec::F64_FEW_OPS);
+    assert!((h - 4.302652729911275 / 3f64.sqrt()).abs() < prec::T_QUANTILE, "{h}");
     assert!(mean_ci95(&[0.5]).1.is_nan());
 }
 

@@ -12,6 +12,7 @@ use inputgrad::data::mat::{encode_mat, EncodeData};
 use inputgrad::experiment::run::load_spec;
 use inputgrad::experiment::seed000_diffroar::DiffRoarSpec;
 use inputgrad::experiment::{self, Registry, RunArgs, Scale, Shard, SpecFile};
+use inputgrad::prec;
 
 #[path = "data_support/mod.rs"]
 mod data_support;
@@ -149,7 +150,7 @@ fn fmnist_tiny_grid_writes_every_output_resumes_and_shards_bit_for_bit() {
     for r in &main {
         let (top, bottom, diff) = (r[7].parse::<f64>().unwrap(), r[9].parse::<f64>().unwrap(), r[5].parse::<f64>().unwrap());
         assert!((0.0..=1.0).contains(&top) && (0.0..=1.0).contains(&bottom), "{r:?}");
-        assert!((top - bottom - diff).abs() < 1e-12, "DiffROAR = top − bottom, paired by run: {r:?}");
+        assert!((top - bottom - diff).abs() < prec::EXACT, "DiffROAR = top − bottom, paired by run: {r:?}");
         assert_eq!(&r[4], "2");
         assert!(r[6].parse::<f64>().unwrap() >= 0.0, "a CI over 2 runs: {r:?}");
     }

@@ -12,6 +12,7 @@ use inputgrad::experiment::seed000_leakage::LeakageSpec;
 use inputgrad::experiment::seed000_maxmargin::MaxMarginSpec;
 use inputgrad::experiment::run::load_spec;
 use inputgrad::experiment::{self, Registry, RunArgs, Scale, SpecFile};
+use inputgrad::prec;
 
 #[path = "support/spec.rs"]
 mod spec;
@@ -82,7 +83,7 @@ fn fig5_tiny_reproduces_the_pattern() {
     }
     let two_over_d = 2.0 / 10.0;
     assert!((share("standard MLP") - two_over_d).abs() < 0.02, "standard MLP signal share {}", share("standard MLP"));
-    assert!((share("linear") - two_over_d).abs() < 1e-9, "linear signal share {}", share("linear"));
+    assert!((share("linear") - two_over_d).abs() < prec::EXACT, "linear signal share {}", share("linear"));
     assert!(share("robust MLP") > 0.5, "robust MLP signal share {}", share("robust MLP"));
     // plot redraws from the CSVs alone.
     std::fs::remove_file(fig.join("seed000_fig5_gradients.png")).unwrap();
@@ -146,7 +147,7 @@ fn maxmargin_tiny_grid_brackets_theorem1() {
     assert_eq!(rows.len(), 2);
     for r in &rows {
         let (lower, upper, thm1): (f64, f64, f64) = (r[2].parse().unwrap(), r[3].parse().unwrap(), r[8].parse().unwrap());
-        assert!(lower <= thm1 + 1e-9 && thm1 <= upper + 1e-9, "ε = {}: [{lower}, {upper}] does not contain γ*(η = ε) = {thm1}", &r[1]);
+        assert!(lower <= thm1 + prec::OPT_EXCEED && thm1 <= upper + prec::OPT_EXCEED, "ε = {}: [{lower}, {upper}] does not contain γ*(η = ε) = {thm1}", &r[1]);
         assert_eq!(&r[9], "true", "ν~ not refuted at ε = {}", &r[1]);
         let share: f64 = r[14].parse().unwrap();
         assert!((share - 0.5).abs() < 0.01, "signal share {share} at ε = {}", &r[1]);

@@ -5,6 +5,7 @@
 use inputgrad::attribution::rank::KeepFraction;
 use inputgrad::metric::correlation::{average_ranks, pearson, spearman};
 use inputgrad::metric::mask::{block_shares, mass_share, null_block_proxy, pointing_game, relevance_mass_accuracy, relevance_rank_accuracy};
+use inputgrad::prec;
 use inputgrad::rng::Seed;
 use proptest::prelude::*;
 
@@ -40,7 +41,7 @@ fn an_all_zero_attribution_scores_the_random_reference_on_average() {
     // Hypergeometric variance of the fraction: p(1−p)(D−m)/(m(D−1)) with m = 10 drawn.
     let m = 10.0;
     let sd = (share * (1.0 - share) * (d as f64 - m) / (m * (d as f64 - 1.0))).sqrt() / (n as f64).sqrt();
-    assert!((mean - share).abs() < 4.0 * sd, "mean {mean} vs {share} (4 se = {})", 4.0 * sd);
+    assert!((mean - share).abs() < prec::SE_BAND * sd, "mean {mean} vs {share} ({} se = {})", prec::SE_BAND, prec::SE_BAND * sd);
     assert!(vals.iter().any(|&v| v != vals[0]), "ties must not always break the same way");
 }
 
@@ -92,7 +93,7 @@ fn correlations_match_closed_forms() {
     assert_eq!(spearman(&x, &y).unwrap(), Some(1.0));
     assert!(pearson(&x, &y).unwrap().unwrap() < 0.99);
     // Pearson of (1,2,3) with (1,3,2): cov 0.5·(...) — r = 0.5 by hand.
-    assert!((pearson(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0]).unwrap().unwrap() - 0.5).abs() < 1e-15);
+    assert!((pearson(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0]).unwrap().unwrap() - 0.5).abs() < prec::F64_FEW_OPS);
     // Ties share their average rank (scipy.stats.rankdata's "average").
     assert_eq!(average_ranks(&[10.0, 20.0, 10.0, 30.0]), vec![1.5, 3.0, 1.5, 4.0]);
     // Spearman with ties, by hand: ranks x (1.5, 1.5, 3, 4), y (1, 2, 3, 4) → r = 0.9486832980505138
@@ -103,7 +104,7 @@ fn correlations_match_closed_forms() {
     let sxy: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
     let sxx: f64 = rx.iter().map(|a| (a - mx) * (a - mx)).sum();
     let syy: f64 = ry.iter().map(|b| (b - my) * (b - my)).sum();
-    assert!((r - sxy / (sxx * syy).sqrt()).abs() < 1e-15 && (r - 0.9486832980505138).abs() < 1e-12, "{r}");
+    assert!((r - sxy / (sxx * syy).sqrt()).abs() < prec::F64_FEW_OPS && (r - 0.9486832980505138).abs() < prec::EXACT, "{r}");
     assert_eq!(pearson(&[1.0, 1.0], &[1.0, 2.0]).unwrap(), None, "a constant sample has no correlation");
 }
 
@@ -113,12 +114,12 @@ proptest! {
         let mask: Vec<bool> = (0..a.len()).map(|i| (i as u64 * 2654435761 + seed) % 3 == 0).collect();
         let not: Vec<bool> = mask.iter().map(|m| !m).collect();
         if let (Some(x), Some(y)) = (relevance_mass_accuracy(&a, &mask).unwrap(), relevance_mass_accuracy(&a, &not).unwrap()) {
-            prop_assert!((x + y - 1.0).abs() < 1e-9);
+            prop_assert!((x + y - 1.0).abs() < prec::EXACT);
         }
         // The proxy of the top-k in `not` plus that in `mask` is 1 for the same ranking.
         let kk = KeepFraction::new(0.5).unwrap();
         if let (Some(p), Some(q)) = (null_block_proxy(&a, &mask, kk, Seed(seed)).unwrap(), null_block_proxy(&a, &not, kk, Seed(seed)).unwrap()) {
-            prop_assert!((p + q - 1.0).abs() < 1e-12);
+            prop_assert!((p + q - 1.0).abs() < prec::EXACT);
         }
     }
 }

@@ -157,7 +157,8 @@ fn relu_kinks_separate_the_routes() {
         };
         let dg = rel_diff(&grads(Route::Exact), &grads(Route::FiniteDiff));
         eprintln!("ReLU, h = {fd_step}: parameter gradients differ by {dg:.2}");
-        assert!(dg > 0.1, "h = {fd_step}: {dg}");
+        // Well beyond what the routes are asked to agree to on the MLPs above.
+        assert!(dg > 2.0 * prec::ROUTE_AGREE, "h = {fd_step}: {dg}");
     }
 }
 

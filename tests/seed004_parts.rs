@@ -188,9 +188,10 @@ fn masked_noise_touches_only_the_mask() {
     assert!(n.iter().zip(&mask).all(|(v, m)| *m || *v == 0.0));
     let on: Vec<f64> = n.iter().zip(&mask).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
     let var = on.iter().map(|v| v * v).sum::<f64>() / on.len() as f64;
-    // χ² bound: the sample variance of m = 334 N(0, σ²) draws lies within σ²(1 ± 4√(2/m)).
+    // χ² bound: the sample variance of m = 334 N(0, σ²) draws lies within σ²(1 ± 4√(2/m))
+    // (prec::SE_BAND standard errors).
     let m = on.len() as f64;
-    assert!((var / 0.25 - 1.0).abs() < 4.0 * (2.0 / m).sqrt(), "variance {var} vs 0.25");
+    assert!((var / 0.25 - 1.0).abs() < prec::SE_BAND * (2.0 / m).sqrt(), "variance {var} vs 0.25");
     assert!(masked_noise(&mask, -1.0, Seed(3)).is_err());
 }
 
@@ -261,9 +262,9 @@ fn rho1_tends_to_rho2_on_a_trained_mlp() {
     };
     let (r1, se) = estimate(1e-4);
     assert!(r2 > 0.05 && r2 < 0.95, "the check needs a gradient with both parts (ρ₂ = {r2:.3})");
-    assert!((r1 - r2).abs() < 4.0 * se, "Theorem 1: ρ₁(σ = 1e-4) = {r1:.4} ± {se:.4} vs ρ₂ = {r2:.4}");
+    assert!((r1 - r2).abs() < prec::SE_BAND * se, "Theorem 1: ρ₁(σ = 1e-4) = {r1:.4} ± {se:.4} vs ρ₂ = {r2:.4}");
     let (r1_big, se_big) = estimate(1.0);
-    assert!((r1_big - r2).abs() > 4.0 * se_big, "at σ = 1 the Taylor limit should not hold yet (ρ₁ = {r1_big:.4} ± {se_big:.4}, ρ₂ = {r2:.4})");
+    assert!((r1_big - r2).abs() > prec::SE_BAND * se_big, "at σ = 1 the Taylor limit should not hold yet (ρ₁ = {r1_big:.4} ± {se_big:.4}, ρ₂ = {r2:.4})");
 }
 
 /// Means, weights and spread of the 2-D Gaussian mixture of the score test.

@@ -1,5 +1,6 @@
 //! The max-margin game solver (theory/mm_solver.rs) — proofs/mm_solver.md.
 
+use inputgrad::prec;
 use inputgrad::theory::adversarial_margin as am;
 use inputgrad::theory::block_data::BlockSpec;
 use inputgrad::theory::max_margin::{self as mm, nnls, polish_neuron};
@@ -36,9 +37,9 @@ fn certificate_rejects_a_wrong_value() {
     assert!(wrong > c.upper, "upper {} does not exclude {wrong}", c.upper);
     // The certificate's parts are consistent: ν is a probability measure on the sphere and the
     // best response really attains `upper` against p.
-    assert!(c.nu.sphere_defect() < 1e-9);
-    assert!((c.p.neuron_value(&c.best_response) - c.upper).abs() < 1e-12);
-    assert!((c.p.atoms.iter().map(|a| a.0).sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!(c.nu.sphere_defect() < prec::EXACT);
+    assert!((c.p.neuron_value(&c.best_response) - c.upper).abs() < prec::EXACT);
+    assert!((c.p.atoms.iter().map(|a| a.0).sum::<f64>() - 1.0).abs() < prec::EXACT);
 }
 
 proptest! {
@@ -53,8 +54,8 @@ proptest! {
         let grad = a.transpose() * (&a * &l - &b);
         for j in 0..cols {
             prop_assert!(l[j] >= 0.0);
-            prop_assert!(grad[j] >= -1e-9, "grad {}", grad[j]);
-            prop_assert!((l[j] * grad[j]).abs() <= 1e-9);
+            prop_assert!(grad[j] >= -prec::NNLS_KKT, "grad {}", grad[j]);
+            prop_assert!((l[j] * grad[j]).abs() <= prec::NNLS_KKT);
         }
     }
 
@@ -66,9 +67,9 @@ proptest! {
         let atoms = (0..3).map(|k| (ws[k] / tot, DVector::from_column_slice(&v[5 + 4 * k..5 + 4 * k + 3]), if v[8 + 4 * k] > 0.0 { 1.0 } else { -1.0 })).collect();
         let p = PointMeasure { atoms };
         let (val, out) = polish_neuron(&p, &th);
-        prop_assert!(val >= p.neuron_value(&th) - 1e-15);
-        prop_assert!((out.norm() - 1.0).abs() < 1e-9);
-        prop_assert!((p.neuron_value(&out) - val).abs() < 1e-15);
+        prop_assert!(val >= p.neuron_value(&th) - prec::F64_FEW_OPS);
+        prop_assert!((out.norm() - 1.0).abs() < prec::EXACT);
+        prop_assert!((p.neuron_value(&out) - val).abs() < prec::F64_FEW_OPS);
     }
 }
 
@@ -89,7 +90,7 @@ fn exact_adversary_reproduces_nu_tilde_margin() {
     for d in [4usize, 6] {
         for eps in [0.1, 1.0 / 3.0, 0.45] {
             let m = exact_dataset_margin(&am::nu_tilde(d).unwrap(), d, eps).unwrap();
-            assert!((m - am::nu_tilde_margin_closed_form(d, eps)).abs() < 1e-9, "d={d} eps={eps}: {m}");
+            assert!((m - am::nu_tilde_margin_closed_form(d, eps)).abs() < prec::LP_AGREE, "d={d} eps={eps}: {m}");
         }
     }
 }

@@ -133,7 +133,7 @@ proptest! {
         let mut babies = v.clone();
         babies.push(0.0);
         prop_assert!(gini(&babies).unwrap() > g);
-        let constant = v.iter().all(|x| (x - v[0]).abs() < 1e-12);
+        let constant = v.iter().all(|x| (x - v[0]).abs() < prec::EXACT);
         let tide: Vec<f64> = v.iter().map(|x| x + c).collect();
         if !constant {
             prop_assert!(gini(&tide).unwrap() < g);
@@ -198,12 +198,12 @@ fn gini_matches_the_reference_codes_formula() {
         }
         let shifted: Vec<f64> = x.iter().map(|v| v.abs() + SHIFT).collect();
         let r = reference(&x);
-        assert!((gini(&shifted).unwrap() - r).abs() < 1e-12, "case {case}: eq I.67 on |x| + 1e-7 must equal the reference formula");
+        assert!((gini(&shifted).unwrap() - r).abs() < prec::EXACT, "case {case}: eq I.67 on |x| + 1e-7 must equal the reference formula");
         let l1: f64 = x.iter().map(|v| v.abs()).sum();
         let ours = gini_abs(&x).unwrap();
-        assert!((ours - r).abs() <= 2.0 * n as f64 * SHIFT / l1 + 1e-12, "case {case}: shift effect {} beyond its bound", (ours - r).abs());
+        assert!((ours - r).abs() <= 2.0 * n as f64 * SHIFT / l1 + prec::EXACT, "case {case}: shift effect {} beyond its bound", (ours - r).abs());
     }
     // The all-zero vector: the reference formula returns 0 (every entry is the shift), ours refuses.
-    assert!((reference(&[0.0; 5])).abs() < 1e-12);
+    assert!((reference(&[0.0; 5])).abs() < prec::EXACT);
     assert!(gini_abs(&[0.0; 5]).is_err());
 }

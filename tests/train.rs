@@ -147,7 +147,7 @@ fn pgd_never_does_worse_than_its_start() {
             let advl = cross_entropy(inner.logits(adv), labels(&y)).into_data().to_vec::<f32>().unwrap();
             let mut raised = 0;
             for (a, c) in advl.iter().zip(&clean) {
-                assert!(*a >= *c - 1e-6, "{threat:?} random_start={random_start}: adversarial loss {a} < clean {c}");
+                assert!(*a >= *c - prec::F32_ULPS as f32, "{threat:?} random_start={random_start}: adversarial loss {a} < clean {c}");
                 raised += (*a > *c) as usize;
             }
             assert!(raised > n / 2, "the attack raised the loss of only {raised}/{n} examples");

@@ -136,6 +136,9 @@ fn reflect(mut i: i64, len: i64) -> usize {
 }
 
 /// One image `[C·H·W]` blurred per channel by a separable Gaussian of `sigma` pixels.
+///
+/// # Shapes
+/// - `image`: `[C, H, W]` flattened (C·H·W values, row-major); returns the same layout
 pub fn blur(image: &[f64], [c, h, w]: [usize; 3], sigma: f64) -> Vec<f64> {
     let k = gaussian_kernel(sigma);
     let r = (k.len() / 2) as i64;

@@ -141,6 +141,9 @@ where
 }
 
 /// Logits `[N, K]` at `x` without gradients, in blocks of [`row_block`] rows.
+///
+/// # Shapes
+/// - `x`: `[N, D]`; returns `[N, K]`
 pub fn logits<B, M>(model: &M, x: Tensor<B::InnerBackend, 2>) -> Result<Tensor<B::InnerBackend, 2>>
 where
     B: AutodiffBackend,

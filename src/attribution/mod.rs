@@ -136,6 +136,9 @@ where
 ///
 /// The bits hashed are those of the values rounded to f32, so an f32 and an f64 model see the
 /// same draws for the same data.
+///
+/// # Shapes
+/// - `row`: one example's D flattened input values
 pub fn example_seed(seed: Seed, row: &[f64]) -> Seed {
     // FNV-1a over the bits, then the SplitMix64 mixing of `Seed::derive`.
     const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -151,6 +154,9 @@ pub fn example_seed(seed: Seed, row: &[f64]) -> Seed {
 }
 
 /// The rows of `[N, D]` tensor `t` as f64 vectors (host copy, exact for f32 and f64 backends).
+///
+/// # Shapes
+/// - `t`: `[N, D]`; returns N rows of D values
 pub fn rows_of<I: Backend>(t: &Tensor<I, 2>) -> Result<Vec<Vec<f64>>> {
     let [n, d] = t.dims();
     let flat = to_vec64(t)?;
@@ -158,21 +164,33 @@ pub fn rows_of<I: Backend>(t: &Tensor<I, 2>) -> Result<Vec<Vec<f64>>> {
 }
 
 /// A tensor's values as one f32 vector (host copy).
+///
+/// # Shapes
+/// - `t`: any shape; returns its values flattened row-major
 pub fn to_vec<I: Backend, const D: usize>(t: &Tensor<I, D>) -> Result<Vec<f32>> {
     t.clone().into_data().convert::<f32>().to_vec::<f32>().map_err(|e| Error::Shape(format!("reading a tensor back: {e:?}")))
 }
 
 /// A tensor's values as one f64 vector (host copy; exact for f32 and f64 backends).
+///
+/// # Shapes
+/// - `t`: any shape; returns its values flattened row-major
 pub fn to_vec64<I: Backend, const D: usize>(t: &Tensor<I, D>) -> Result<Vec<f64>> {
     t.clone().into_data().convert::<f64>().to_vec::<f64>().map_err(|e| Error::Shape(format!("reading a tensor back: {e:?}")))
 }
 
 /// `[N, D]` tensor from f64 values on `device` (rounded to the backend's precision).
+///
+/// # Shapes
+/// - `v`: N·D values, row-major, for `shape` = `[N, D]`; returns `[N, D]`
 pub fn from_vec64<I: Backend>(v: Vec<f64>, shape: [usize; 2], device: &I::Device) -> Tensor<I, 2> {
     Tensor::from_data(burn::tensor::TensorData::new(v, shape), device)
 }
 
 /// `[N, D]` tensor from f32 values on `device`.
+///
+/// # Shapes
+/// - `v`: N·D values, row-major, for `shape` = `[N, D]`; returns `[N, D]`
 pub fn from_vec<I: Backend>(v: Vec<f32>, shape: [usize; 2], device: &I::Device) -> Tensor<I, 2> {
     Tensor::from_data(burn::tensor::TensorData::new(v, shape), device)
 }

@@ -72,6 +72,9 @@ impl Sigma {
     }
 
     /// σ for an example with coordinates `row`.
+    ///
+    /// # Shapes
+    /// - `row`: one example's D values
     pub fn for_row(self, row: &[f64]) -> f64 {
         match self {
             Sigma::Absolute(s) => s,
@@ -107,6 +110,9 @@ pub struct NoiseTunnel<A> {
 impl<A> NoiseTunnel<A> {
     /// The noise of every example: `[N][n·D]`, sample-major within an example (standard normal
     /// f32 draws times σ) — what [`Attribution::attribute`] draws, sample by sample, as it goes.
+    ///
+    /// # Shapes
+    /// - `rows`: N examples of D values; returns N vectors of n·D (n = `samples`)
     pub fn draw_noise(&self, rows: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
         let mut streams = self.streams(rows)?;
         Ok(rows

@@ -90,6 +90,10 @@ pub enum Grouping {
 
 /// The scores of the ranked positions of one example's attribution `a` (`[D]`, the input's
 /// layout `[C, H, W]` flattened): D coordinates, or H·W pixels.
+///
+/// # Shapes
+/// - `a`: one example, `shape.dim()` = D values; returns D scores (`Grouping::Coordinate` or
+///   flat inputs) or H·W (`Grouping::Pixel` on images)
 pub fn scores(a: &[f32], shape: InputShape, grouping: Grouping) -> Result<Vec<f32>> {
     if a.len() != shape.dim() {
         return Err(Error::Shape(format!("attribution of {} values for inputs of {}", a.len(), shape.dim())));
@@ -129,6 +133,9 @@ pub fn order(scores: &[f32], tie: Seed) -> Vec<usize> {
 /// Which coordinates of one example are kept (`true`), for attribution `a` of an input of
 /// `shape`, ranked by `grouping`, ties broken from `tie`. With pixel grouping every channel of a
 /// kept pixel is kept.
+///
+/// # Shapes
+/// - `a`: one example, `shape.dim()` = D values; returns D flags
 pub fn keep_mask(a: &[f32], shape: InputShape, grouping: Grouping, keep: Keep, tie: Seed) -> Result<Vec<bool>> {
     let s = scores(a, shape, grouping)?;
     Ok(keep_from_order(&order(&s, tie), shape, grouping, keep))
@@ -137,6 +144,10 @@ pub fn keep_mask(a: &[f32], shape: InputShape, grouping: Grouping, keep: Keep, t
 /// The kept coordinates from a ranking `ord` of the positions (decreasing score, as [`order`]
 /// returns it): the first ⌊k·n + ½⌋ for `Keep::Top`, the last for `Keep::Bottom`; with pixel
 /// grouping every channel of a kept pixel.
+///
+/// # Shapes
+/// - `ord`: the ranked positions, D (or H·W with pixel grouping on images); returns D =
+///   `shape.dim()` flags
 pub fn keep_from_order(ord: &[usize], shape: InputShape, grouping: Grouping, keep: Keep) -> Vec<bool> {
     let n = ord.len();
     let (k, top) = match keep {

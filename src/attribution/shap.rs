@@ -103,6 +103,10 @@ impl GradientShap {
     }
 
     /// The draws of the examples `rows` (what [`Attribution::attribute`] draws as it goes).
+    ///
+    /// # Shapes
+    /// - `rows`: N examples of D values; returns N·n baselines and α, and N·n·D noise values
+    ///   (none when σ = 0)
     pub fn draw(&self, rows: &[Vec<f64>]) -> Result<ShapDraws> {
         self.check_sigma()?;
         let mut streams = self.streams(rows);
@@ -240,6 +244,9 @@ pub struct DeepShap {
 
 impl DeepShap {
     /// DeepSHAP over `background` with Captum's default threshold and chained rules.
+    ///
+    /// # Shapes
+    /// - `background`: `[B, D]` baselines
     pub fn new(background: Array2<f32>) -> Self {
         DeepShap { background, eps: DEFAULT_EPS, composition: Composition::Chain, budget: Budget::default() }
     }

@@ -98,6 +98,9 @@ impl Target {
 }
 
 /// Argmax of each row of `[N, K]` logits (the lowest index on ties, as `torch.argmax` on CPU).
+///
+/// # Shapes
+/// - `logits`: `[N, K]`; returns N class indices
 pub fn predicted<B: Backend>(logits: &Tensor<B, 2>) -> Vec<usize> {
     let [n, k] = logits.dims();
     let v: Vec<f32> = logits.clone().into_data().convert::<f32>().to_vec().unwrap_or_default();
@@ -222,6 +225,10 @@ impl Scalar {
     }
 
     /// The tensor form on `device`.
+    ///
+    /// # Shapes
+    /// - returns `[N]` class indices (N = [`Scalar::len`]) for the logit, probability and loss
+    ///   scalars
     pub fn grad_target<B: Backend>(&self, device: &B::Device) -> GradTarget<B> {
         let ints = |c: &[usize]| -> Tensor<B, 1, Int> {
             let v: Vec<i64> = c.iter().map(|&k| k as i64).collect();
@@ -238,6 +245,9 @@ impl Scalar {
 
     /// The cotangent `∂t/∂f` `[N, K]` of a scalar that is linear in the logits; an error naming
     /// `method` otherwise.
+    ///
+    /// # Shapes
+    /// - returns `[N, K]` with N = [`Scalar::len`] and K = `classes`
     pub fn logit_cotangent<B: Backend>(&self, classes: usize, method: &str, device: &B::Device) -> Result<Tensor<B, 2>> {
         let n = self.len();
         let mut v = vec![0f32; n * classes];
@@ -286,6 +296,9 @@ pub enum GradTarget<B: Backend> {
 
 impl<B: Backend> GradTarget<B> {
     /// The same target on another backend (class indices copied).
+    ///
+    /// # Shapes
+    /// - `f`: applied to the `[N]` class indices, where the target has them
     pub fn map<C: Backend>(&self, f: impl Fn(Tensor<B, 1, Int>) -> Tensor<C, 1, Int>) -> GradTarget<C> {
         match self {
             GradTarget::Logit(y) => GradTarget::Logit(f(y.clone())),
@@ -299,6 +312,9 @@ impl<B: Backend> GradTarget<B> {
 }
 
 /// Per-example cross-entropy `[N]` of logits `[N, K]` and labels `[N]`.
+///
+/// # Shapes
+/// - `logits`: `[N, K]`; `y`: `[N]`; returns `[N]`
 pub fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, y: Tensor<B, 1, Int>) -> Tensor<B, 1> {
     let n = logits.dims()[0];
     let logp = burn::tensor::activation::log_softmax(logits, 1);
@@ -306,6 +322,9 @@ pub fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, y: Tensor<B, 1, Int>) -> 
 }
 
 /// The per-example scalar of `target` `[N]` from logits `[N, K]`.
+///
+/// # Shapes
+/// - `logits`: `[N, K]`; `target`'s class indices `[N]`; returns `[N]`
 pub fn target_value<B: Backend>(logits: Tensor<B, 2>, target: &GradTarget<B>) -> Tensor<B, 1> {
     let [n, k] = logits.dims();
     match target {

@@ -138,6 +138,9 @@ impl<T> Shared<T> {
 }
 
 /// The first `limit` images of `ds` (0 = all), flattened `[N, D]`, with their labels.
+///
+/// # Shapes
+/// - returns `[N, C·H·W]` (N = `limit`, capped at `ds.len()`; 0 = all) and N labels
 pub fn first_rows(ds: &crate::data::ImageDataset, limit: usize) -> (ndarray::Array2<f32>, Vec<usize>) {
     let n = if limit == 0 { ds.len() } else { limit.min(ds.len()) };
     (ds.flattened().slice(ndarray::s![..n, ..]).to_owned(), ds.labels[..n].to_vec())

@@ -75,6 +75,9 @@ pub enum Model {
 
 impl Model {
     /// (logit, ∇ₓ logit) at every row of `x` (row-major n × d).
+    ///
+    /// # Shapes
+    /// - `x`: `[N, d]` row-major; returns N logits and gradients `[N, d]` row-major
     pub fn logits_and_grads(&self, x: &[f64], d: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         match self {
             Model::Linear(w, b) => {

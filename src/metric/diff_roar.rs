@@ -63,6 +63,9 @@ pub struct FillValues {
 impl FillValues {
     /// The fill of `kind` for data `x` `[N, C·H·W]` of `shape`; ROAD's noise is [`ROAD_NOISE`] of the
     /// data's range.
+    ///
+    /// # Shapes
+    /// - `x`: `[N, shape.dim()]`, N ≥ 1
     pub fn from_data(kind: Fill, x: ArrayView2<'_, f32>, shape: InputShape) -> Result<Self> {
         let (c, hw) = match shape {
             InputShape::Image { c, h, w } => (c, h * w),
@@ -119,6 +122,9 @@ pub fn unmask(x: &[f32], keep: &[bool], fill: &FillValues, shape: InputShape, se
 /// in-image neighbours (edge 1/6, diagonal 1/12, renormalised at the border), kept pixels fixed;
 /// solved per channel by successive over-relaxation. A removed region with no kept pixel in its
 /// channel is filled with 0.
+///
+/// # Shapes
+/// - `x`, `keep`: one image `[C, H, W]` flattened (C·H·W entries); returns the same layout
 pub fn road_impute(x: &[f32], keep: &[bool], [c, h, w]: [usize; 3]) -> Vec<f32> {
     let mut out: Vec<f64> = x.iter().zip(keep).map(|(&v, &k)| if k { f64::from(v) } else { 0.0 }).collect();
     let nbrs: [(isize, isize, f64); 8] =
@@ -191,6 +197,9 @@ pub struct PredPower {
 /// PredPower_M: trains a fresh `arch` (weights from `seed`) with `cfg` on `train`, evaluates
 /// `val` and `test` after every epoch, and returns the test accuracy of the epoch with the best
 /// validation accuracy (the earliest on ties).
+///
+/// # Shapes
+/// - `train_set`, `val`, `test`: `[N, shape.dim()]` rows each (each its own N), N labels
 #[allow(clippy::too_many_arguments)]
 pub fn pred_power<'a, B>(arch: &ModelSpec, shape: InputShape, classes: usize, train_set: &Examples<'_>, val: &Examples<'_>, test: &'a Examples<'a>, cfg: &TrainConfig, seed: Seed, device: &B::Device) -> Result<PredPower>
 where

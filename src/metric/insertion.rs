@@ -20,6 +20,9 @@ use crate::rng::Seed;
 
 /// The inputs of the insertion path of `x` under attribution `a`: `steps + 1` rows of D values,
 /// row-major.
+///
+/// # Shapes
+/// - `x`, `a`: one example, D values each; returns `[steps + 1, D]` row-major
 pub fn insertion_path(x: &[f32], a: &[f32], steps: usize, tie: Seed) -> Result<Vec<f32>> {
     if x.len() != a.len() {
         return Err(Error::Shape(format!("an input of {} values with an attribution of {}", x.len(), a.len())));

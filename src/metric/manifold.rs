@@ -23,6 +23,9 @@ use crate::error::{Error, Result};
 use crate::rng::Seed;
 
 /// (P u, P⊥ u) for an orthonormal basis Q (d × k) of the tangent space.
+///
+/// # Shapes
+/// - `basis`: `[d, k]`; `u`: d values; returns two vectors of d
 pub fn project(basis: &DMatrix<f64>, u: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
     if basis.nrows() != u.len() {
         return Err(Error::Shape(format!("tangent basis has {} rows, the vector {} entries", basis.nrows(), u.len())));
@@ -43,6 +46,9 @@ fn unit(v: Vec<f64>, what: &str) -> Result<Vec<f64>> {
 
 /// One Gaussian draw u ~ N(0, I_d) from `seed`, split into unit-norm on- and off-manifold
 /// directions (P u/‖P u‖, P⊥u/‖P⊥u‖).
+///
+/// # Shapes
+/// - `basis`: `[d, k]`; returns two vectors of d
 pub fn on_off_directions(basis: &DMatrix<f64>, seed: Seed) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut rng = seed.rng();
     let u: Vec<f64> = (0..basis.nrows()).map(|_| StandardNormal.sample(&mut rng)).collect();
@@ -79,6 +85,9 @@ pub fn rho1(f0: f64, full: &[f64], off: &[f64]) -> Result<f64> {
 }
 
 /// Def 2's ρ₂ = ‖g − P g‖² / ‖g‖² for a gradient g.
+///
+/// # Shapes
+/// - `basis`: `[d, k]`; `g`: d values
 pub fn rho2(basis: &DMatrix<f64>, g: &[f64]) -> Result<f64> {
     let (_, off) = project(basis, g)?;
     let den: f64 = g.iter().map(|v| v * v).sum();
@@ -89,6 +98,9 @@ pub fn rho2(basis: &DMatrix<f64>, g: &[f64]) -> Result<f64> {
 }
 
 /// σ·z on the coordinates where `mask` is true, 0 elsewhere, z ~ N(0, I) from `seed`.
+///
+/// # Shapes
+/// - `mask`: one example, D flags; returns D values
 pub fn masked_noise(mask: &[bool], sigma: f64, seed: Seed) -> Result<Vec<f64>> {
     if !(sigma.is_finite() && sigma >= 0.0) {
         return Err(Error::param("sigma", format!("noise level must be ≥ 0, got {sigma}")));

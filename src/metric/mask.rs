@@ -37,6 +37,9 @@ fn magnitudes(a: &[f32]) -> Vec<f32> {
 
 /// Fraction of the ⌊k·D + ½⌋ highest-|a| coordinates of `a` that lie in `null` (seed 000 App.
 /// D.1); ties broken uniformly from `tie`. `None` when k keeps no coordinate.
+///
+/// # Shapes
+/// - `a`, `null`: one example, D entries each
 pub fn null_block_proxy(a: &[f32], null: &[bool], k: KeepFraction, tie: Seed) -> Result<Option<f64>> {
     check(a, null)?;
     let n = k.count(a.len());
@@ -48,6 +51,9 @@ pub fn null_block_proxy(a: &[f32], null: &[bool], k: KeepFraction, tie: Seed) ->
 }
 
 /// Relevance mass accuracy: the share of Σ|a| inside `signal`; `None` for an all-zero `a`.
+///
+/// # Shapes
+/// - `a`, `signal`: one example, D entries each
 pub fn relevance_mass_accuracy(a: &[f32], signal: &[bool]) -> Result<Option<f64>> {
     check(a, signal)?;
     let (mut inside, mut total) = (0.0f64, 0.0f64);
@@ -63,6 +69,9 @@ pub fn relevance_mass_accuracy(a: &[f32], signal: &[bool]) -> Result<Option<f64>
 
 /// Relevance rank accuracy: with K the number of coordinates in `signal`, the fraction of the K
 /// highest-|a| coordinates that lie inside it (ties broken from `tie`); `None` for an empty mask.
+///
+/// # Shapes
+/// - `a`, `signal`: one example, D entries each
 pub fn relevance_rank_accuracy(a: &[f32], signal: &[bool], tie: Seed) -> Result<Option<f64>> {
     check(a, signal)?;
     let k = signal.iter().filter(|&&m| m).count();
@@ -75,6 +84,9 @@ pub fn relevance_rank_accuracy(a: &[f32], signal: &[bool], tie: Seed) -> Result<
 
 /// Pointing game: whether a coordinate of maximal |a| lies in `signal` (with several maxima, a hit
 /// when any of them does, as Quantus counts it). `None` for an all-zero `a` (nothing is pointed at).
+///
+/// # Shapes
+/// - `a`, `signal`: one example, D entries each
 pub fn pointing_game(a: &[f32], signal: &[bool]) -> Result<Option<bool>> {
     check(a, signal)?;
     let max = a.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -93,6 +105,9 @@ pub fn mass_share(g: &[f64], idx: impl IntoIterator<Item = usize>) -> Option<f64
 /// Mean gradient-mass shares (signal block, other task blocks, noise blocks) over the rows of `g`
 /// (`[n × d]`, one scalar per block: eq (2) with d̃ = 1) whose signal blocks are `j_star`; the task
 /// blocks are the first d/2. A row with a zero gradient counts as all-zero shares.
+///
+/// # Shapes
+/// - `g`: `[N, d]` row-major; `j_star`: N signal-block indices
 pub fn block_shares(g: &[f64], d: usize, j_star: &[usize]) -> (f64, f64, f64) {
     let (mut s, mut t, mut n) = (0.0, 0.0, 0.0);
     for (row, &j) in g.chunks(d).zip(j_star) {
@@ -143,6 +158,9 @@ pub enum Aggregation {
 
 /// The IG baseline of `path` for image `x` with null mask `null` (true on the null block): zeros,
 /// or `x` with its null coordinates set to 0 (eq 9's α = 0, "the absence" of x_nrob).
+///
+/// # Shapes
+/// - `x`, `null`: one example, D entries each; returns D values
 pub fn leakage_baseline(x: &[f32], null: &[bool], path: LeakagePath) -> Result<Vec<f32>> {
     check(x, null)?;
     Ok(match path {
@@ -152,6 +170,9 @@ pub fn leakage_baseline(x: &[f32], null: &[bool], path: LeakagePath) -> Result<V
 }
 
 /// ‖a_nrob‖_F: the Euclidean norm of the attribution `a` restricted to the null coordinates.
+///
+/// # Shapes
+/// - `a`, `null`: one example, D entries each
 pub fn null_norm(a: &[f32], null: &[bool]) -> Result<f64> {
     check(a, null)?;
     Ok(a.iter().zip(null).filter(|(_, &m)| m).map(|(&v, _)| f64::from(v) * f64::from(v)).sum::<f64>().sqrt())

@@ -14,6 +14,9 @@ use crate::train::{perturb, Attack, ThreatModel};
 /// `attack`, in batches of `batch`. Batch `b` draws its random starts from `seed.derive(b)`.
 /// An interrupt ([`crate::train::trainer::interrupted`]) stops it before the next batch with
 /// [`Error::Interrupted`]: a partial accuracy is never returned.
+///
+/// # Shapes
+/// - `x`: `[N, D]`; `y`: N labels
 pub fn robust_accuracy<B, M>(
     model: &M,
     x: ArrayView2<'_, f32>,

@@ -74,6 +74,9 @@ fn local_mean(img: &[f64], h: usize, w: usize, k: &[f64]) -> Vec<f64> {
 
 /// SSIM of two images `[C, H, W]` (row-major, same shape) whose values span `data_range`
 /// (2 for maps normalised into [−1, 1]). Needs H, W ≥ 11.
+///
+/// # Shapes
+/// - `a`, `b`: `shape` = `[C, H, W]`, flattened row-major
 pub fn ssim(a: &[f64], b: &[f64], shape: [usize; 3], data_range: f64) -> Result<f64> {
     let [c, h, w] = shape;
     if a.len() != c * h * w || b.len() != a.len() {

@@ -178,7 +178,7 @@ fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 }
 
 #[test]
-fn an_examples_attribution_does_not_depend_on_its_batch_the_chunk_size_or_the_thread_count() {
+fn slow_an_examples_attribution_does_not_depend_on_its_batch_the_chunk_size_or_the_thread_count() {
     let cases = [("mlp", mlp(&[48, 24], Activation::Relu), img(1, 6, 6), true), ("madry cnn", ModelSpec::MadryCnn { activation: Activation::Relu }, img(1, 8, 8), true)];
     for (name, spec, shape, rules) in cases {
         let net = model::<B>(&spec, shape, 3);

@@ -215,7 +215,7 @@ fn a_real_pytorch_state_dict_file_loads_into_the_mlp() {
 }
 
 #[test]
-fn every_method_agrees_with_captum_on_the_mlp_the_madry_cnn_and_resnet18() {
+fn slow_every_method_agrees_with_captum_on_the_mlp_the_madry_cnn_and_resnet18() {
     let man = manifest();
     let mut report = Vec::new();
     for m in &man.models {

@@ -262,7 +262,7 @@ fn assert_ran(out: &std::process::Output, work: &Path, id: &str) {
 }
 
 #[test]
-fn svhn_paper_spec_runs_on_generated_mat_files() {
+fn slow_svhn_paper_spec_runs_on_generated_mat_files() {
     let dir = tempfile::tempdir().unwrap();
     write_svhn(&dir.path().join("data"), 30, 10);
     let id = "seed000_diffroar_svhn";
@@ -273,7 +273,7 @@ fn svhn_paper_spec_runs_on_generated_mat_files() {
 }
 
 #[test]
-fn cifar10_paper_spec_runs_on_generated_binary_batches() {
+fn slow_cifar10_paper_spec_runs_on_generated_binary_batches() {
     let dir = tempfile::tempdir().unwrap();
     data_support::write_cifar10(&dir.path().join("data"), 4, 8);
     let id = "seed000_diffroar_cifar10";

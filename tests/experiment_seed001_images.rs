@@ -100,7 +100,7 @@ fn tiny(text: &str) -> String {
 }
 
 #[test]
-fn tiny_mnist_run_writes_every_output_and_resumes() {
+fn slow_tiny_mnist_run_writes_every_output_and_resumes() {
     if data_support::real_data("tiny_seed001_mnist", "mnist").is_none() {
         return;
     }
@@ -157,7 +157,7 @@ fn tiny_mnist_run_writes_every_output_and_resumes() {
 }
 
 #[test]
-fn cifar10_paper_spec_runs_on_generated_binary_batches() {
+fn slow_cifar10_paper_spec_runs_on_generated_binary_batches() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     data_support::write_cifar10(&data, 4, 8);

@@ -90,7 +90,7 @@ fn num(r: &csv::StringRecord, i: usize) -> f64 {
 }
 
 #[test]
-fn tiny_run_writes_every_table_figure_and_verdict_and_resumes() {
+fn slow_tiny_run_writes_every_table_figure_and_verdict_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     data_support::write_synthetic_mnist(&data.join("mnist"), 120, 40);
@@ -190,7 +190,7 @@ fn tiny_run_writes_every_table_figure_and_verdict_and_resumes() {
 /// The paper scale's Table 3 networks (VGG11 and ResNet-18 with batch norm, the penalties on the
 /// finite-difference route) train and are scored on BlockMNIST's 56×28 images.
 #[test]
-fn paper_scale_table3_networks_run_on_blockmnist_images() {
+fn slow_paper_scale_table3_networks_run_on_blockmnist_images() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     data_support::write_synthetic_mnist(&data.join("mnist"), 30, 10);

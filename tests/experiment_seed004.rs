@@ -234,7 +234,7 @@ fn paper_reduced(id: &str, set: &[(&str, &str)]) -> String {
 /// The paper scale's CIFAR-10 ResNet18 path (classifier, autoencoder and denoiser on 3 × 32 × 32
 /// images) runs on generated binary batches.
 #[test]
-fn manifold_cifar10_paper_spec_runs_on_generated_binary_batches() {
+fn slow_manifold_cifar10_paper_spec_runs_on_generated_binary_batches() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     data_support::write_cifar10(&data, 4, 8);

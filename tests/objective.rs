@@ -549,7 +549,7 @@ fn one_step(spec: &ModelSpec, shape: InputShape, objective: &Objective) -> f64 {
 /// small CNN with batch norm, gives a finite loss and moves the weights; gradient penalties take
 /// the exact route on the first three and finite differences on the others.
 #[test]
-fn every_objective_trains_every_model_type() {
+fn slow_every_objective_trains_every_model_type() {
     let img = |c, h, w| InputShape::Image { c, h, w };
     let models = [
         (ModelSpec::Linear, InputShape::Flat(6)),

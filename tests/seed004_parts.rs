@@ -322,7 +322,7 @@ fn score_error(den: &Denoiser<I>, sigma: f64) -> f64 {
 /// prec::SCORE_REL_MSE at the noise levels the paper uses (0.5, and 1.2 for ImageNet); an untrained
 /// one must not (so the check can fail).
 #[test]
-fn denoiser_score_matches_the_gaussian_mixture() {
+fn slow_denoiser_score_matches_the_gaussian_mixture() {
     let device = Default::default();
     let spec = DenoiserSpec { hidden: vec![128, 128], activation: Activation::Softplus, sigma_data: 1.0, p_mean: -0.3, p_std: 0.8 };
     let fresh = Denoiser::<A>::new(&spec, 2, Seed(30), &device).expect("denoiser");

@@ -519,7 +519,7 @@ fn data_check(flag: Option<&Path>) -> anyhow::Result<i32> {
                 let state = match &f.state {
                     FileState::Ok => "ok".to_string(),
                     FileState::Missing => "missing".to_string(),
-                    FileState::BadChecksum { algorithm, got } => format!("CORRUPT: {algorithm} {got} is not the official one"),
+                    FileState::BadChecksum { expected, got } => format!("CORRUPT: {} {got} is not the official {}", expected.algorithm(), expected.describe()),
                     FileState::BadSize { got } => format!("CORRUPT: size {got} is wrong"),
                     FileState::Unreadable(e) => format!("CORRUPT: unreadable ({e})"),
                 };

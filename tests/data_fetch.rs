@@ -106,7 +106,7 @@ fn fetch_downloads_verifies_and_refuses_corrupt_truncated_and_missing_files() {
     let ds = fake_dataset("good", &[("set/good.bin", &good)], &[]);
     let c = store::check(ds, dest.path());
     assert_eq!(c.status, Status::Corrupt);
-    assert!(matches!(c.files[0].state, FileState::BadChecksum { algorithm: "md5", .. }));
+    assert!(matches!(c.files[0].state, FileState::BadChecksum { expected: Checksum::Md5(_), .. }));
     store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap();
     assert_eq!(std::fs::read(dest.path().join("set/good.bin")).unwrap(), good);
 
@@ -167,7 +167,7 @@ fn a_file_known_by_a_sha256_prefix_is_fetched_and_checked_by_it() {
     std::fs::write(dest.path().join("w/net.pth"), &tampered).unwrap();
     let c = store::check(ds, dest.path());
     assert_eq!(c.status, Status::Corrupt);
-    assert_eq!(c.files[0].state, FileState::BadChecksum { algorithm: "sha256", got: sha256_hex(&tampered) });
+    assert_eq!(c.files[0].state, FileState::BadChecksum { expected: Checksum::Sha256Prefix(prefix), got: sha256_hex(&tampered) });
     store::fetch(ds, dest.path(), Some(&server.base), &mut |_| {}).unwrap();
     assert_eq!(std::fs::read(dest.path().join("w/net.pth")).unwrap(), weights);
     no_partial_files(dest.path());

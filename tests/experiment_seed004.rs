@@ -283,10 +283,10 @@ fn fig2_plots_one_minus_lpips_where_it_was_measured() {
     for o in OBJECTIVES {
         assert!(!svg_of(&before, o).contains("LPIPS"), "{o}");
     }
-    // Numbers for every grad_norm model, and for all but one pgd_l2 model.
-    let mut skipped = false;
+    // Numbers for every grad_norm model, and for every pgd_l2 model but the first.
+    let first_pgd = main.rows.iter().position(|r| r[0] == "pgd_l2").unwrap();
     for (i, r) in main.rows.iter_mut().enumerate() {
-        if r[0] == "grad_norm" || (r[0] == "pgd_l2" && std::mem::replace(&mut skipped, true)) {
+        if r[0] == "grad_norm" || (r[0] == "pgd_l2" && i != first_pgd) {
             r[lp] = format!("{:.5}", 0.2 + 0.01 * i as f64);
         }
     }

@@ -196,8 +196,8 @@ pub enum FileState {
     Missing,
     /// Present but its checksum differs from the official one.
     BadChecksum {
-        /// `md5` or `sha256`.
-        algorithm: &'static str,
+        /// The official checksum (for a sha256 prefix, the digest must start with it).
+        expected: Checksum,
         /// The full digest found.
         got: String,
     },
@@ -262,7 +262,7 @@ fn check_file(dir: &Path, f: &KnownFile) -> FileState {
     }
     match f.checksum.of_file(&p) {
         Ok(m) if f.checksum.matches(&m) => FileState::Ok,
-        Ok(m) => FileState::BadChecksum { algorithm: f.checksum.algorithm(), got: m },
+        Ok(m) => FileState::BadChecksum { expected: f.checksum, got: m },
         Err(e) => FileState::Unreadable(e.to_string()),
     }
 }
